@@ -1,0 +1,1 @@
+"""Reproducible benchmarks of Seeing Assistant, run on random-weight models built offline."""

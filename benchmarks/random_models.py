@@ -1,0 +1,170 @@
+"""Build random-weight LLaVA-1.5-shaped models offline, for tests and benchmarks.
+
+The models use the real classes (LlavaForConditionalGeneration, LlavaProcessor, a BPE tokenizer and the
+LLaVA-1.5 chat template) and are saved to a folder, so they load through the same ``from_pretrained`` path a
+user's downloaded model does. Their answers are gibberish: measure structure and timing, never wording.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+# The chat template that llava-hf/llava-1.5-7b-hf ships: "USER: <image>\n{question} ASSISTANT: {answer} USER: ...".
+LLAVA_15_CHAT_TEMPLATE = (
+    "{% for message in messages %}"
+    "{% if message['role'] != 'system' %}{{ message['role'].upper() + ': ' }}{% endif %}"
+    "{% for content in message['content'] | selectattr('type', 'equalto', 'image') %}{{ '<image>\n' }}{% endfor %}"
+    "{% if message['role'] != 'assistant' %}"
+    "{% for content in message['content'] | selectattr('type', 'equalto', 'text') %}"
+    "{{ content['text'] + ' ' }}{% endfor %}"
+    "{% else %}"
+    "{% for content in message['content'] | selectattr('type', 'equalto', 'text') %}"
+    "{% generation %}{{ content['text'] + ' ' }}{% endgeneration %}{% endfor %}"
+    "{% endif %}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ 'ASSISTANT:' }}{% endif %}"
+)
+
+CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]
+CLIP_STD = [0.26862954, 0.26130258, 0.27577711]
+
+_WORDS = (
+    "the a an of on in at to with and or is are was window screen button menu text file edit view help "
+    "open close save cancel ok dialog title bar icon desktop taskbar image photo picture person people "
+    "dog cat street car tree sky blue red green white black yellow left right top bottom centre middle "
+    "shows contains there this that it which reads says label field search address page tab browser "
+    "terminal document paragraph heading list item link selected focused cursor 12 3.5 v1.2 e.g. Dr. "
+    "approx. . , : ; ! ? ( ) - \" '"
+).split()
+
+
+@dataclass(frozen=True)
+class ModelSize:
+    """Dimensions of a random LLaVA-1.5-shaped model (336 px, patch 14, 576 image tokens)."""
+
+    vocab_size: int
+    vision_hidden: int
+    vision_layers: int
+    vision_heads: int
+    text_hidden: int
+    text_layers: int
+    text_heads: int
+    text_intermediate: int
+
+
+# About 0.3 M parameters: loads in well under a second, for tests.
+TINY = ModelSize(
+    vocab_size=600, vision_hidden=32, vision_layers=2, vision_heads=2,
+    text_hidden=32, text_layers=2, text_heads=2, text_intermediate=64,
+)
+# About 60 M parameters: big enough that the model's own time dominates, for benchmarks.
+MID = ModelSize(
+    vocab_size=32000, vision_hidden=256, vision_layers=4, vision_heads=4,
+    text_hidden=512, text_layers=8, text_heads=8, text_intermediate=1376,
+)
+
+
+def _corpus(vocab_size: int, seed: int) -> list[str]:
+    """Sentences of English-like words plus random letter strings, enough for ``vocab_size`` BPE merges."""
+    rng = random.Random(seed)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    extra = ["".join(rng.choice(letters) for _ in range(rng.randint(3, 9))) for _ in range(vocab_size)]
+    vocabulary = _WORDS + extra
+    return [" ".join(rng.choice(vocabulary) for _ in range(24)) for _ in range(max(200, vocab_size // 4))]
+
+
+def build_tokenizer(vocab_size: int, seed: int = 0):  # type: ignore[no-untyped-def]
+    """A byte-level BPE tokenizer with LLaMA's special tokens and the ``<image>`` token."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    core = Tokenizer(models.BPE(unk_token="<unk>"))
+    core.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    core.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=["<unk>", "<s>", "</s>", "<pad>", "<image>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    core.train_from_iterator(_corpus(vocab_size, seed), trainer=trainer)
+    return PreTrainedTokenizerFast(
+        tokenizer_object=core,
+        bos_token="<s>",
+        eos_token="</s>",
+        unk_token="<unk>",
+        pad_token="<pad>",
+        padding_side="left",
+        extra_special_tokens={"image_token": "<image>"},
+    )
+
+
+def build_llava(folder: Path, size: ModelSize = TINY, seed: int = 0) -> Path:
+    """Build a random LLaVA-1.5-shaped model with its processor and save both into ``folder``."""
+    import torch
+    from transformers import (
+        CLIPImageProcessorPil,
+        CLIPVisionConfig,
+        LlamaConfig,
+        LlavaConfig,
+        LlavaForConditionalGeneration,
+        LlavaProcessor,
+    )
+
+    torch.manual_seed(seed)
+    tokenizer = build_tokenizer(size.vocab_size, seed)
+    image_token_id = tokenizer.convert_tokens_to_ids("<image>")
+    config = LlavaConfig(
+        vision_config=CLIPVisionConfig(
+            image_size=336,
+            patch_size=14,
+            hidden_size=size.vision_hidden,
+            intermediate_size=size.vision_hidden * 4,
+            num_hidden_layers=size.vision_layers,
+            num_attention_heads=size.vision_heads,
+            projection_dim=size.vision_hidden,
+        ),
+        text_config=LlamaConfig(
+            vocab_size=len(tokenizer),
+            hidden_size=size.text_hidden,
+            intermediate_size=size.text_intermediate,
+            num_hidden_layers=size.text_layers,
+            num_attention_heads=size.text_heads,
+            num_key_value_heads=size.text_heads,
+            max_position_embeddings=4096,
+            bos_token_id=1,
+            eos_token_id=2,
+            pad_token_id=3,
+        ),
+        image_token_index=image_token_id,
+        image_seq_length=576,
+        projector_hidden_act="gelu",
+        vision_feature_select_strategy="default",
+        vision_feature_layer=-2,
+    )
+    model = LlavaForConditionalGeneration(config).eval()
+    # A random model can emit the <image> id (which would break the next turn's prompt) or stop at once;
+    # suppressing it and the special tokens gives answers of exactly max_new_tokens visible tokens.
+    model.generation_config.suppress_tokens = [image_token_id, 0, 1, 2, 3]
+    model.generation_config.bos_token_id = 1
+    model.generation_config.eos_token_id = 2
+    model.generation_config.pad_token_id = 3
+    processor = LlavaProcessor(
+        image_processor=CLIPImageProcessorPil(
+            size={"shortest_edge": 336},
+            crop_size={"height": 336, "width": 336},
+            image_mean=CLIP_MEAN,
+            image_std=CLIP_STD,
+        ),
+        tokenizer=tokenizer,
+        chat_template=LLAVA_15_CHAT_TEMPLATE,
+        patch_size=14,
+        vision_feature_select_strategy="default",
+        num_additional_image_tokens=1,
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    return folder

@@ -1,0 +1,241 @@
+"""The ``seeing-assistant`` command line: describe, download and doctor.
+
+Every failure ends as one line on stderr, ``seeing-assistant: error: <what was wrong and what to do>``, and an
+exit code: 2 bad input or usage, 3 model missing or failed to load, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import traceback
+import warnings
+from collections.abc import Sequence
+from types import FrameType
+from typing import Any, NoReturn, TextIO
+
+from seeing_assistant import __version__, devices, messages, model_store, tasks
+from seeing_assistant.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    BadInputError,
+    SeeingAssistantError,
+)
+
+PROG = "seeing-assistant"
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line in the app's own format."""
+
+    def error(self, message: str) -> NoReturn:
+        _, _, own_sentence = message.partition(": ")
+        if message.startswith("argument ") and own_sentence.endswith("."):
+            # Our own type checks already say what to do.
+            print_error(own_sentence)
+        else:
+            print_error(messages.USAGE_ERROR.format(detail=message[:1].upper() + message[1:]))
+        raise SystemExit(EXIT_BAD_INPUT)
+
+
+def print_error(text: str, stream: TextIO | None = None) -> None:
+    """Write one error line in the app's format."""
+    print(f"{PROG}: error: {text}", file=stream or sys.stderr, flush=True)
+
+
+def _max_new_tokens(value: str) -> int:
+    """Parse --max-new-tokens, refusing anything but a sensible whole number."""
+    from seeing_assistant.engine import MAX_NEW_TOKENS_LIMIT
+
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= MAX_NEW_TOKENS_LIMIT:
+        raise argparse.ArgumentTypeError(messages.BAD_MAX_NEW_TOKENS.format(value=value))
+    return number
+
+
+def _add_model_options(parser: argparse.ArgumentParser) -> None:
+    """The options that choose and place a model, shared by every command that loads one."""
+    from seeing_assistant.engine import DEFAULT_MAX_NEW_TOKENS
+
+    parser.add_argument("--model", default=model_store.DEFAULT_MODEL, metavar="ID|DIR",
+                        help="Hugging Face model id (already downloaded) or a model folder (default: %(default)s)")
+    parser.add_argument("--device", default="auto", metavar="D",
+                        help="auto, cpu, cuda, cuda:N or mps (default: auto: the GPU when there is one)")
+    parser.add_argument("--dtype", default="auto", choices=devices.DTYPE_CHOICES,
+                        help="precision (default: auto: float16 on a GPU, float32 on the CPU)")
+    parser.add_argument("--quantize", choices=devices.QUANTIZE_CHOICES, default=None,
+                        help="load 4-bit or 8-bit weights with bitsandbytes (NVIDIA GPUs; the 'quantization' extra)")
+    parser.add_argument("--max-new-tokens", type=_max_new_tokens, default=DEFAULT_MAX_NEW_TOKENS, metavar="N",
+                        help="longest answer in tokens (default: %(default)s)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full command-line grammar."""
+    parser = _Parser(prog=PROG, description="Ask what is in an image or on the screen, offline, and hear the answer.")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    describe = commands.add_parser("describe", help="describe an image file, standard input or the screen")
+    describe.add_argument("image", nargs="?", metavar="IMAGE", help="image file, or - to read it from standard input")
+    describe.add_argument("--screen", action="store_true", help="capture the whole screen and describe it")
+    describe.add_argument("--question", "-q", metavar="Q", help="your own question (wins over --task)")
+    describe.add_argument("--task", choices=list(tasks.TASKS), metavar="NAME",
+                          help="preset: " + ", ".join(tasks.TASKS) + " (default: screen with --screen, else photo)")
+    _add_model_options(describe)
+    describe.add_argument("--json", action="store_true", help="print one JSON object with the answer and timings")
+    describe.add_argument("--debug", action="store_true", help="show library warnings and full tracebacks")
+
+    download = commands.add_parser("download", help="download a model once, so the app can run offline")
+    download.add_argument("model", nargs="?", default=model_store.DEFAULT_MODEL, metavar="MODEL",
+                          help="Hugging Face model id (default: %(default)s)")
+    download.add_argument("--debug", action="store_true", help="show full tracebacks")
+
+    doctor = commands.add_parser("doctor", help="check this computer: versions, accelerators, the model on disk")
+    doctor.add_argument("--model", default=model_store.DEFAULT_MODEL, metavar="ID|DIR",
+                        help="the model to check (default: %(default)s)")
+    doctor.add_argument("--device", default="auto", metavar="D", help="the device to check (default: auto)")
+    doctor.add_argument("--dtype", default="auto", choices=devices.DTYPE_CHOICES, help="the precision to check")
+    doctor.add_argument("--quantize", choices=devices.QUANTIZE_CHOICES, default=None, help="check 4-bit or 8-bit")
+    doctor.add_argument("--debug", action="store_true", help="show full tracebacks")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return its exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_OK
+    is_debug = bool(getattr(args, "debug", False))
+    if not is_debug:
+        warnings.simplefilter("ignore")
+    if args.command != "download":
+        model_store.enforce_offline()
+    try:
+        if args.command == "describe":
+            return run_describe(args)
+        if args.command == "download":
+            return run_download(args)
+        from seeing_assistant import doctor
+
+        return doctor.run(args, sys.stdout)
+    except SeeingAssistantError as error:
+        if is_debug:
+            traceback.print_exc()
+        print_error(str(error))
+        return error.exit_code
+    except KeyboardInterrupt:
+        print_error(messages.INTERRUPTED)
+        return EXIT_INTERRUPTED
+    except Exception as error:  # noqa: BLE001 - the last line of defence: one sentence, never a traceback
+        if is_debug:
+            traceback.print_exc()
+        print_error(messages.UNEXPECTED_ERROR.format(reason=f"{type(error).__name__}: {error}"[:200]))
+        return 1
+
+
+def _read_image(args: argparse.Namespace) -> Any:
+    """The image to describe, from a file, standard input or the screen; checked before any model loads."""
+    from seeing_assistant import intake
+
+    if args.screen and args.image:
+        raise BadInputError(messages.IMAGE_AND_SCREEN)
+    if args.screen:
+        from seeing_assistant.capture import ScreenGrabber
+
+        return intake.from_pil(ScreenGrabber().grab(), source="the screen")
+    if args.image is None:
+        raise BadInputError(messages.NO_IMAGE_GIVEN)
+    if args.image == "-":
+        return intake.read_stream(sys.stdin.buffer)
+    return intake.load_path(args.image)
+
+
+def run_describe(args: argparse.Namespace) -> int:
+    """``describe``: check the input, load the model, and stream the answer to stdout."""
+    task = args.task or (tasks.SCREEN_TASK if args.screen else tasks.DEFAULT_TASK)
+    question = tasks.prompt_for(task, args.question)
+    image = _read_image(args)
+    result: dict[str, Any] = {
+        "model": args.model,
+        "task": task,
+        "question": question,
+        "source": image.source,
+        "image_size": list(image.original_size),
+        "is_blank": image.is_blank,
+    }
+    if image.is_blank:
+        # No model is needed to say that a single colour shows nothing: none is loaded, nothing is invented.
+        result.update(answer=image.blank_answer(), device=None, dtype=None, load_s=0.0, time_to_first_token_s=None,
+                      new_tokens=0, tokens_per_s=None)
+        _emit(args, result, streamed=False)
+        return EXIT_OK
+
+    from seeing_assistant.engine import Engine, EngineSettings
+
+    settings = EngineSettings(model=args.model, device=args.device, dtype=args.dtype, quantize=args.quantize,
+                              max_new_tokens=args.max_new_tokens)
+    engine = Engine.load(settings)
+    conversation = engine.start(image)
+
+    def on_text(piece: str) -> None:
+        if not args.json:
+            sys.stdout.write(piece)
+            sys.stdout.flush()
+
+    def on_interrupt(signum: int, frame: FrameType | None) -> None:
+        # First Ctrl+C: stop generating after the current step; a second one interrupts outright.
+        engine.cancel()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        answer = engine.ask(conversation, question, on_text=on_text)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if answer.is_cancelled:
+        if not args.json:
+            sys.stdout.write("\n")
+        print_error(messages.INTERRUPTED)
+        return EXIT_INTERRUPTED
+    result.update(
+        answer=answer.text or messages.EMPTY_ANSWER,
+        device=engine.placement.device,
+        dtype=engine.placement.dtype,
+        load_s=round(engine.load_s, 4),
+        time_to_first_token_s=_rounded(answer.time_to_first_token_s),
+        new_tokens=answer.new_tokens,
+        tokens_per_s=_rounded(answer.tokens_per_s),
+        prompt_tokens=answer.prompt_tokens,
+        total_s=round(answer.total_s, 4),
+    )
+    _emit(args, result, streamed=bool(answer.text))
+    return EXIT_OK
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def _emit(args: argparse.Namespace, result: dict[str, Any], streamed: bool) -> None:
+    """Finish the output: the JSON object, or the answer's last line when it was not streamed."""
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    elif streamed:
+        print()
+    else:
+        print(result["answer"])
+
+
+def run_download(args: argparse.Namespace) -> int:
+    """``download``: fetch a model into the Hugging Face cache."""
+    folder = model_store.download(args.model)
+    print(messages.DOWNLOAD_DONE.format(model=args.model, path=folder))
+    return EXIT_OK

@@ -1,0 +1,330 @@
+"""The model engine: load an image-text-to-text model offline and stream answers about one image at a time.
+
+Qt-free and thread-agnostic: the caller runs ``ask`` wherever it likes (the CLI's main thread, a GUI worker) and
+receives text pieces through a callback; ``cancel`` may be called from any thread and stops generation within one
+decode step. Follow-up questions reuse the key/value cache of the image and earlier turns.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from seeing_assistant import devices, messages, model_store
+from seeing_assistant.errors import BadInputError, ModelUnavailableError, SeeingAssistantError
+from seeing_assistant.intake import IntakeImage
+
+if TYPE_CHECKING:
+    import torch
+
+DEFAULT_MAX_NEW_TOKENS = 400
+MAX_NEW_TOKENS_LIMIT = 4096
+
+TextCallback = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """What to load and how: a hub id or folder, device, precision, optional quantisation, answer length."""
+
+    model: str = model_store.DEFAULT_MODEL
+    device: str = "auto"
+    dtype: str = "auto"
+    quantize: str | None = None
+    max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS
+
+
+@dataclass
+class Answer:
+    """One answer with the figures a user (or a benchmark) may want."""
+
+    text: str
+    new_tokens: int
+    prompt_tokens: int
+    reused_tokens: int
+    time_to_first_token_s: float | None
+    total_s: float
+    is_cancelled: bool
+
+    @property
+    def tokens_per_s(self) -> float | None:
+        """Decode rate after the first token, or None when too few tokens came to measure it."""
+        if self.time_to_first_token_s is None or self.new_tokens < 2:
+            return None
+        decode_s = self.total_s - self.time_to_first_token_s
+        return (self.new_tokens - 1) / decode_s if decode_s > 0 else None
+
+
+@dataclass
+class Conversation:
+    """The image being discussed, the turns so far, and the cache of everything the model has already read."""
+
+    image: IntakeImage
+    turns: list[tuple[str, str]] = field(default_factory=list)
+    cache: Any = None
+    cached_ids: list[int] = field(default_factory=list)
+
+    def messages(self, question: str) -> list[dict[str, Any]]:
+        """Chat messages for the next question; the image goes in the first user turn only."""
+        chat: list[dict[str, Any]] = []
+        for index, (asked, answered) in enumerate([*self.turns, (question, "")]):
+            content: list[dict[str, Any]] = [{"type": "text", "text": asked}]
+            if index == 0:
+                content.insert(0, {"type": "image", "image": self.image.image})
+            chat.append({"role": "user", "content": content})
+            if index < len(self.turns):
+                chat.append({"role": "assistant", "content": [{"type": "text", "text": answered}]})
+        return chat
+
+
+class Engine:
+    """A loaded model and processor that answer questions about images, streaming the text as it is written."""
+
+    def __init__(self, settings: EngineSettings, processor: Any, model: Any, placement: devices.Placement,
+                 load_s: float) -> None:
+        self.settings = settings
+        self.processor = processor
+        self.model = model
+        self.placement = placement
+        self.load_s = load_s
+        self._cancel = threading.Event()
+        text_config = model.config.get_text_config(decoder=True)
+        self._context_limit = int(getattr(text_config, "max_position_embeddings", 4096) or 4096)
+
+    @property
+    def model_name(self) -> str:
+        """The model as the user named it."""
+        return self.settings.model
+
+    @classmethod
+    def load(cls, settings: EngineSettings) -> Engine:
+        """Load the model from disk; never downloads, and every failure is one clear sentence."""
+        started = time.perf_counter()
+        folder = model_store.locate(settings.model)
+        float32_bytes = model_store.weights_info(folder).bytes_at("float32")
+        placement = devices.resolve(settings.device, settings.dtype, float32_bytes)
+        import torch
+        from transformers import AutoModelForImageTextToText, AutoProcessor
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+        load_kwargs: dict[str, Any] = {"dtype": placement.torch_dtype(), "local_files_only": True}
+        if settings.quantize:
+            load_kwargs["quantization_config"] = _quantization_config(settings.quantize, placement)
+            load_kwargs["device_map"] = {"": placement.device}
+        try:
+            processor = AutoProcessor.from_pretrained(folder, local_files_only=True)
+            model = AutoModelForImageTextToText.from_pretrained(folder, **load_kwargs)
+        except ValueError as error:
+            if "Unrecognized configuration class" in str(error) or "model type" in str(error):
+                raise ModelUnavailableError(messages.MODEL_NOT_IMAGE_TEXT.format(model=settings.model)) from None
+            raise ModelUnavailableError(_load_failed(settings.model, error)) from None
+        except (torch.OutOfMemoryError, MemoryError):
+            raise SeeingAssistantError(messages.OUT_OF_MEMORY) from None
+        except Exception as error:  # noqa: BLE001 - broken files raise many kinds; each means "cannot load"
+            raise ModelUnavailableError(_load_failed(settings.model, error)) from None
+        if not getattr(processor, "chat_template", None):
+            raise ModelUnavailableError(messages.MODEL_HAS_NO_CHAT_TEMPLATE.format(model=settings.model))
+        if not settings.quantize:
+            model.to(placement.device)
+        model.eval()
+        return cls(settings, processor, model, placement, time.perf_counter() - started)
+
+    def start(self, image: IntakeImage) -> Conversation:
+        """Begin a new conversation about ``image``."""
+        return Conversation(image=image)
+
+    def cancel(self) -> None:
+        """Stop the answer being generated, from any thread, within one decode step."""
+        self._cancel.set()
+
+    def ask(self, conversation: Conversation, question: str, on_text: TextCallback | None = None,
+            max_new_tokens: int | None = None, min_new_tokens: int | None = None) -> Answer:
+        """Answer ``question`` about the conversation's image, calling ``on_text`` with each new piece of text."""
+        import torch
+
+        self._cancel.clear()
+        started = time.perf_counter()
+        limit = max_new_tokens or self.settings.max_new_tokens
+        inputs = self.processor.apply_chat_template(
+            conversation.messages(question),
+            add_generation_prompt=True,
+            tokenize=True,
+            return_dict=True,
+            return_tensors="pt",
+        )
+        input_ids = inputs["input_ids"]
+        prompt_ids: list[int] = input_ids[0].tolist()
+        if len(prompt_ids) + limit > self._context_limit:
+            raise BadInputError(messages.CONVERSATION_TOO_LONG)
+        reused = _reuse_prefix(conversation, prompt_ids, getattr(self.model.config, "image_token_id", None))
+        generate_inputs: dict[str, Any] = {
+            "input_ids": input_ids.to(self.model.device),
+            "attention_mask": inputs["attention_mask"].to(self.model.device),
+        }
+        if reused:
+            generate_inputs["cache"] = conversation.cache
+        else:
+            # The image has to be encoded: hand over its pixels (and any other processor outputs).
+            for key, value in inputs.items():
+                if key not in generate_inputs:
+                    is_float = isinstance(value, torch.Tensor) and value.is_floating_point()
+                    generate_inputs[key] = value.to(self.model.device, self.model.dtype) if is_float else value
+            conversation.cache = _new_cache(self.model)
+            generate_inputs["cache"] = conversation.cache
+        streamer = _CallbackStreamer(self.processor.tokenizer, on_text, started)
+        try:
+            with torch.inference_mode():
+                output = self.model.generate(
+                    **generate_inputs,
+                    do_sample=False,
+                    max_new_tokens=limit,
+                    min_new_tokens=min_new_tokens,
+                    streamer=streamer,
+                    stopping_criteria=[_CancelCriteria(self._cancel)],
+                )
+        except (torch.OutOfMemoryError, MemoryError):
+            conversation.cache, conversation.cached_ids = None, []
+            raise SeeingAssistantError(messages.OUT_OF_MEMORY) from None
+        except BaseException:
+            # Interrupted part-way: what the cache holds is unknown, so the next question starts afresh.
+            conversation.cache, conversation.cached_ids = None, []
+            raise
+        sequence: list[int] = output[0].tolist()
+        # The cache holds every token but the last one generated, which the model never read back.
+        conversation.cached_ids = sequence[: conversation.cache.get_seq_length()]
+        new_ids = sequence[len(prompt_ids):]
+        text = self.processor.tokenizer.decode(new_ids, skip_special_tokens=True).strip()
+        is_cancelled = self._cancel.is_set()
+        if text or not is_cancelled:
+            conversation.turns.append((question, text))
+        return Answer(
+            text=text,
+            new_tokens=streamer.new_tokens,
+            prompt_tokens=len(prompt_ids),
+            reused_tokens=reused,
+            time_to_first_token_s=streamer.first_token_s,
+            total_s=time.perf_counter() - started,
+            is_cancelled=is_cancelled,
+        )
+
+
+def _reuse_prefix(conversation: Conversation, prompt_ids: list[int], image_token_id: int | None) -> int:
+    """Trim the conversation's cache to the part shared with ``prompt_ids``; return how many tokens it keeps.
+
+    The image and earlier turns are then not read again. Returns 0 (start afresh) unless the shared part
+    covers every image token, since the image's pixels are only encoded when the cache is empty; a model whose
+    image token is unknown always starts afresh.
+    """
+    cache, cached = conversation.cache, conversation.cached_ids
+    if cache is None or not cached or image_token_id is None:
+        conversation.cache, conversation.cached_ids = None, []
+        return 0
+    shared = 0
+    for old, new in zip(cached, prompt_ids, strict=False):
+        if old != new:
+            break
+        shared += 1
+    # The model must read at least one new token to produce the next one.
+    shared = min(shared, len(prompt_ids) - 1)
+    last_image_position = max((i for i, t in enumerate(prompt_ids) if t == image_token_id), default=-1)
+    if shared <= last_image_position or shared == 0:
+        conversation.cache, conversation.cached_ids = None, []
+        return 0
+    if shared < cache.get_seq_length():
+        cache.crop(shared - cache.get_seq_length())
+    return shared
+
+
+def _new_cache(model: Any) -> Any:
+    """An empty dynamic key/value cache that this engine keeps between turns."""
+    from transformers import DynamicCache
+
+    return DynamicCache(config=model.config)
+
+
+def _load_failed(model: str, error: BaseException) -> str:
+    """The one-sentence message for a model that is on disk but cannot be loaded."""
+    reason = (str(error).splitlines() or [type(error).__name__])[0][:160]
+    return messages.MODEL_LOAD_FAILED.format(model=model, reason=reason or type(error).__name__)
+
+
+def _quantization_config(quantize: str, placement: devices.Placement) -> Any:
+    """A BitsAndBytesConfig for 4-bit or 8-bit loading, with clear errors when that is impossible here."""
+    try:
+        import bitsandbytes  # noqa: F401 - only checks that the extra is installed
+    except ImportError:
+        raise BadInputError(messages.QUANTIZATION_NOT_INSTALLED) from None
+    if not placement.device.startswith("cuda"):
+        raise BadInputError(messages.QUANTIZATION_NEEDS_GPU)
+    from transformers import BitsAndBytesConfig
+
+    if quantize == "4bit":
+        return BitsAndBytesConfig(
+            load_in_4bit=True,
+            bnb_4bit_compute_dtype=placement.torch_dtype(),
+            bnb_4bit_quant_type="nf4",
+        )
+    return BitsAndBytesConfig(load_in_8bit=True)
+
+
+class _CancelCriteria:
+    """A stopping criterion that ends generation as soon as the cancel event is set."""
+
+    def __init__(self, event: threading.Event) -> None:
+        self._event = event
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor, **kwargs: Any) -> torch.BoolTensor:
+        import torch
+
+        return torch.full((input_ids.shape[0],), self._event.is_set(), dtype=torch.bool,
+                          device=input_ids.device)  # type: ignore[return-value]
+
+
+class _CallbackStreamer:
+    """Receives tokens from ``generate``, times the first one, and hands finished text pieces to a callback."""
+
+    def __init__(self, tokenizer: Any, on_text: TextCallback | None, started: float) -> None:
+        from transformers import TextStreamer
+
+        outer = self
+
+        class _Streamer(TextStreamer):
+            def put(self, value: Any) -> None:
+                if not self.next_tokens_are_prompt:
+                    outer._on_tokens(int(value.numel()))
+                super().put(value)
+
+            def on_finalized_text(self, text: str, stream_end: bool = False) -> None:
+                outer._on_text(text)
+
+        self._streamer = _Streamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
+        self._on_text_callback = on_text
+        self._started = started
+        self._sent_any = False
+        self.new_tokens = 0
+        self.first_token_s: float | None = None
+
+    def _on_tokens(self, count: int) -> None:
+        if self.first_token_s is None:
+            self.first_token_s = time.perf_counter() - self._started
+        self.new_tokens += count
+
+    def _on_text(self, text: str) -> None:
+        if not self._sent_any:
+            text = text.lstrip()
+        if text and self._on_text_callback is not None:
+            self._sent_any = True
+            self._on_text_callback(text)
+
+    def put(self, value: Any) -> None:
+        """Forward tokens from ``generate``."""
+        self._streamer.put(value)
+
+    def end(self) -> None:
+        """Flush the last piece of text."""
+        self._streamer.end()

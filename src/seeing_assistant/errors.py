@@ -1,0 +1,33 @@
+"""The errors a user can meet, each carrying one sentence that says what was wrong and what to do."""
+
+from __future__ import annotations
+
+# Exit codes of the command line, one per kind of failure.
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+EXIT_MODEL = 3
+EXIT_INTERRUPTED = 130
+
+
+class SeeingAssistantError(Exception):
+    """A failure the user can act on; ``str(error)`` is the sentence to show and speak."""
+
+    exit_code = 1
+
+
+class BadInputError(SeeingAssistantError):
+    """The image, question or option given cannot be used."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+class ModelUnavailableError(SeeingAssistantError):
+    """The model is not on disk, cannot be downloaded, or failed to load."""
+
+    exit_code = EXIT_MODEL
+
+
+class CaptureError(SeeingAssistantError):
+    """The screen could not be captured."""
+
+    exit_code = EXIT_BAD_INPUT

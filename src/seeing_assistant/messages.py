@@ -1,0 +1,139 @@
+"""Every sentence a user reads or hears, in one place so that wording stays consistent and translatable.
+
+Each error says what was wrong and what to do, in one sentence.
+"""
+
+from __future__ import annotations
+
+# --- Image intake -----------------------------------------------------------------------------------------------
+
+# Translators: {path} is a file name the user gave.
+FILE_NOT_FOUND = "There is no file at {path}: check the name and try again."
+# Translators: {path} is a folder the user gave where an image file was expected.
+PATH_IS_FOLDER = "{path} is a folder, not an image: give the path of an image file."
+# Translators: {path} names something like a pipe or a device, which the app refuses to read.
+NOT_REGULAR_FILE = "{path} is not a regular file (it is a {kind}): save the image to a file and open that."
+# Translators: {path} is a file the user may not read.
+FILE_NOT_READABLE = "{path} cannot be read ({reason}): check its permissions or copy it somewhere readable."
+# Translators: {source} is a file name or "standard input".
+EMPTY_INPUT = "{source} is empty: give an image file such as a PNG or JPEG."
+# Translators: {source} is a file name or "standard input"; {size} and {limit} are sizes such as "300 MB".
+INPUT_TOO_LARGE = "{source} is {size}, more than the {limit} limit: save a smaller copy of the image and try again."
+# Translators: {source} is a file name or "standard input".
+NOT_AN_IMAGE = "{source} is not an image this app can read: give a PNG, JPEG, GIF, BMP, TIFF or WebP file."
+# Translators: {source} is a file name or "standard input".
+DAMAGED_IMAGE = "{source} is damaged or incomplete and cannot be decoded: open it in an image viewer and save it again."
+# Translators: {source} names an image; {pixels} and {limit} are counts such as "120 million".
+IMAGE_TOO_MANY_PIXELS = (
+    "{source} claims {pixels} pixels, more than the {limit} limit, so it was refused as a possible decompression "
+    "bomb: use a smaller image."
+)
+# Translators: {source} names an image.
+IMAGE_HAS_NO_PIXELS = "{source} has no pixels: give a real image."
+# Translators: {source} names an image; {mode} is an internal colour mode such as "LAB".
+UNSUPPORTED_COLOUR_MODE = "{source} uses the colour mode {mode}, which this app cannot convert: save it as PNG or JPEG."
+STDIN_IS_TERMINAL = (
+    "No image arrived on standard input: pipe one in, for example 'seeing-assistant describe - < photo.png'."
+)
+# Translators: the name shown for images read from a pipe.
+STANDARD_INPUT = "standard input"
+# Translators: the name shown for an image pasted or passed in from another part of the app.
+IMAGE_IN_MEMORY = "the image"
+
+# Translators: {colour} is a colour name such as "black". Said instead of running the model on a blank image.
+BLANK_IMAGE = "The image is blank: it is a single colour ({colour})."
+
+# Translators: colour names used in BLANK_IMAGE.
+COLOUR_NAMES = {
+    "black": "black",
+    "white": "white",
+    "grey": "grey",
+    "red": "red",
+    "green": "green",
+    "blue": "blue",
+    "yellow": "yellow",
+    "cyan": "cyan",
+    "magenta": "magenta",
+    "orange": "orange",
+    "purple": "purple",
+    "brown": "brown",
+    "pink": "pink",
+    "dark blue": "dark blue",
+    "dark green": "dark green",
+    "dark red": "dark red",
+}
+
+# --- Screen capture ---------------------------------------------------------------------------------------------
+
+NO_DISPLAY = (
+    "The screen cannot be captured because no display is available: run this from a desktop session, "
+    "or give an image file instead."
+)
+# Translators: {reason} is the system's own explanation.
+SCREEN_CAPTURE_FAILED = "The screen could not be captured ({reason}): give an image file instead."
+
+# --- Model ------------------------------------------------------------------------------------------------------
+
+# Translators: {model} is a model name such as llava-hf/llava-1.5-7b-hf.
+MODEL_NOT_DOWNLOADED = (
+    "The model {model} is not on this computer: run 'seeing-assistant download {model}' once while online, "
+    "or give a local model folder with --model."
+)
+# Translators: {path} is a folder the user gave as a model.
+MODEL_FOLDER_NOT_FOUND = "There is no model folder at {path}: check the path given to --model."
+# Translators: {path} is a folder; {missing} names a file such as config.json.
+MODEL_FOLDER_INCOMPLETE = (
+    "The model folder {path} has no {missing}: download the model again with 'seeing-assistant download'."
+)
+# Translators: {model} is a model name; {reason} is the library's short explanation.
+MODEL_LOAD_FAILED = "The model {model} could not be loaded ({reason}): download it again or choose another model."
+# Translators: {model} is a model name.
+MODEL_NOT_IMAGE_TEXT = (
+    "The model {model} cannot answer questions about images: choose an image-text-to-text model "
+    "such as llava-hf/llava-1.5-7b-hf."
+)
+# Translators: {model} is a model name.
+MODEL_HAS_NO_CHAT_TEMPLATE = (
+    "The model {model} has no chat template, so prompts cannot be built for it: choose a chat model "
+    "such as llava-hf/llava-1.5-7b-hf."
+)
+OUT_OF_MEMORY = (
+    "The computer ran out of memory while answering: close other programs, use --quantize 4bit, "
+    "or choose a smaller model."
+)
+# Translators: {device} is a device name such as cuda.
+DEVICE_NOT_AVAILABLE = "The device {device} is not available on this computer: use --device auto or --device cpu."
+# Translators: {dtype} is a precision such as float16; {device} a device such as cpu.
+DTYPE_NOT_SUPPORTED = "The precision {dtype} is not supported on {device}: use --dtype auto."
+QUANTIZATION_NOT_INSTALLED = (
+    "4-bit and 8-bit loading need the bitsandbytes library: install it with "
+    "pip install 'seeing-assistant[quantization]', or run without --quantize."
+)
+QUANTIZATION_NEEDS_GPU = "4-bit and 8-bit loading need an NVIDIA GPU: run without --quantize on this computer."
+# Translators: {model} is a model name; {reason} the network library's explanation.
+DOWNLOAD_FAILED = (
+    "The model {model} could not be downloaded ({reason}): check the internet connection and the model name, "
+    "then run the download again."
+)
+# Translators: {model} is a model name; {path} is where it was saved.
+DOWNLOAD_DONE = "The model {model} is ready at {path}; the app now runs offline."
+# Translators: shown when the model answers nothing at all.
+EMPTY_ANSWER = "The model gave an empty answer: ask again, or ask a more specific question."
+
+# --- Questions and tasks ----------------------------------------------------------------------------------------
+
+# Translators: {task} is what the user typed; {choices} lists the valid task names.
+UNKNOWN_TASK = "There is no task called {task}: choose one of {choices}."
+CONVERSATION_TOO_LONG = (
+    "The conversation is longer than the model can read: start a new conversation about the image."
+)
+EMPTY_QUESTION = "The question is empty: type a question, or leave it out to get a description."
+NO_IMAGE_GIVEN = "No image was given: name an image file, use '-' for standard input, or use --screen."
+IMAGE_AND_SCREEN = "Both an image file and --screen were given: choose one."
+# Translators: {value} is what the user typed for --max-new-tokens.
+BAD_MAX_NEW_TOKENS = "The answer length {value} is not a whole number from 1 to 4096: give one such as 400."
+# Translators: {detail} is the option parser's own short explanation.
+USAGE_ERROR = "{detail}: run 'seeing-assistant --help' to see the options."
+INTERRUPTED = "Stopped."
+# Translators: {reason} is an explanation from the system.
+UNEXPECTED_ERROR = "Something went wrong ({reason}): run again with --debug and report what it prints."
