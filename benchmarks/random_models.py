@@ -31,12 +31,11 @@ CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]
 CLIP_STD = [0.26862954, 0.26130258, 0.27577711]
 
 _WORDS = (
-    "the a an of on in at to with and or is are was window screen button menu text file edit view help "
-    "open close save cancel ok dialog title bar icon desktop taskbar image photo picture person people "
-    "dog cat street car tree sky blue red green white black yellow left right top bottom centre middle "
-    "shows contains there this that it which reads says label field search address page tab browser "
-    "terminal document paragraph heading list item link selected focused cursor 12 3.5 v1.2 e.g. Dr. "
-    "approx. . , : ; ! ? ( ) - \" '"
+    "the a an of on in at to with and or is are was window screen button menu text file edit view help open "
+    "close save cancel ok dialog title bar icon desktop taskbar image photo picture person people dog cat street "
+    "car tree sky blue red green white black yellow left right top bottom centre middle shows contains there this "
+    "that it which reads says label field search address page tab browser terminal document paragraph heading "
+    "list item link selected focused cursor 12 3.5 v1.2 e.g. Dr. approx. . , : ; ! ? ( ) -"
 ).split()
 
 
@@ -101,6 +100,15 @@ def build_tokenizer(vocab_size: int, seed: int = 0):  # type: ignore[no-untyped-
     )
 
 
+def _unprintable_token_ids(tokenizer) -> list[int]:  # type: ignore[no-untyped-def]
+    """Ids of tokens that decode to anything but printable ASCII."""
+    return [
+        token_id
+        for token_id in range(len(tokenizer))
+        if any(not 32 <= ord(char) < 127 for char in tokenizer.decode([token_id]))
+    ]
+
+
 def build_llava(folder: Path, size: ModelSize = TINY, seed: int = 0) -> Path:
     """Build a random LLaVA-1.5-shaped model with its processor and save both into ``folder``."""
     import torch
@@ -145,9 +153,10 @@ def build_llava(folder: Path, size: ModelSize = TINY, seed: int = 0) -> Path:
         vision_feature_layer=-2,
     )
     model = LlavaForConditionalGeneration(config).eval()
-    # A random model can emit the <image> id (which would break the next turn's prompt) or stop at once;
-    # suppressing it and the special tokens gives answers of exactly max_new_tokens visible tokens.
-    model.generation_config.suppress_tokens = [image_token_id, 0, 1, 2, 3]
+    # A random model can emit the <image> id (which would break the next turn's prompt), stop at once, or emit
+    # control characters and broken UTF-8. Suppressing those gives answers of exactly max_new_tokens tokens of
+    # printable text.
+    model.generation_config.suppress_tokens = [image_token_id, 0, 1, 2, 3, *_unprintable_token_ids(tokenizer)]
     model.generation_config.bos_token_id = 1
     model.generation_config.eos_token_id = 2
     model.generation_config.pad_token_id = 3

@@ -13,7 +13,8 @@ from seeing_assistant.errors import CaptureError
 
 def has_display() -> bool:
     """Whether a screen can be captured at all (on Linux, an X11 or Wayland session must be present)."""
-    if sys.platform.startswith("linux"):
+    platform = sys.platform  # a variable, so that type checkers on one OS do not call the other branch dead
+    if platform.startswith("linux"):
         return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
     return True
 

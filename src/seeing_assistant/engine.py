@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 DEFAULT_MAX_NEW_TOKENS = 400
 MAX_NEW_TOKENS_LIMIT = 4096
+# A follow-up needs at least this many tokens of context left for its answer.
+MIN_ANSWER_ROOM = 32
 
 TextCallback = Callable[[str], None]
 
@@ -107,7 +109,8 @@ class Engine:
         float32_bytes = model_store.weights_info(folder).bytes_at("float32")
         placement = devices.resolve(settings.device, settings.dtype, float32_bytes)
         import torch
-        from transformers import AutoModelForImageTextToText, AutoProcessor
+        from transformers import AutoConfig, AutoModelForImageTextToText, AutoProcessor
+        from transformers.models.auto.modeling_auto import MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES
         from transformers.utils import logging as hf_logging
 
         hf_logging.set_verbosity_error()
@@ -117,12 +120,13 @@ class Engine:
             load_kwargs["quantization_config"] = _quantization_config(settings.quantize, placement)
             load_kwargs["device_map"] = {"": placement.device}
         try:
+            config = AutoConfig.from_pretrained(folder, local_files_only=True)
+            if config.model_type not in MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES:
+                raise ModelUnavailableError(messages.MODEL_NOT_IMAGE_TEXT.format(model=settings.model))
             processor = AutoProcessor.from_pretrained(folder, local_files_only=True)
-            model = AutoModelForImageTextToText.from_pretrained(folder, **load_kwargs)
-        except ValueError as error:
-            if "Unrecognized configuration class" in str(error) or "model type" in str(error):
-                raise ModelUnavailableError(messages.MODEL_NOT_IMAGE_TEXT.format(model=settings.model)) from None
-            raise ModelUnavailableError(_load_failed(settings.model, error)) from None
+            model = AutoModelForImageTextToText.from_pretrained(folder, config=config, **load_kwargs)
+        except ModelUnavailableError:
+            raise
         except (torch.OutOfMemoryError, MemoryError):
             raise SeeingAssistantError(messages.OUT_OF_MEMORY) from None
         except Exception as error:  # noqa: BLE001 - broken files raise many kinds; each means "cannot load"
@@ -130,7 +134,7 @@ class Engine:
         if not getattr(processor, "chat_template", None):
             raise ModelUnavailableError(messages.MODEL_HAS_NO_CHAT_TEMPLATE.format(model=settings.model))
         if not settings.quantize:
-            model.to(placement.device)
+            model.to(placement.device)  # type: ignore[arg-type]  # mistyped in transformers
         model.eval()
         return cls(settings, processor, model, placement, time.perf_counter() - started)
 
@@ -159,8 +163,11 @@ class Engine:
         )
         input_ids = inputs["input_ids"]
         prompt_ids: list[int] = input_ids[0].tolist()
-        if len(prompt_ids) + limit > self._context_limit:
+        # Shorten the answer to what still fits in the model's context; refuse only when almost nothing does.
+        room = self._context_limit - len(prompt_ids)
+        if room < min(limit, MIN_ANSWER_ROOM):
             raise BadInputError(messages.CONVERSATION_TOO_LONG)
+        limit = min(limit, room)
         reused = _reuse_prefix(conversation, prompt_ids, getattr(self.model.config, "image_token_id", None))
         generate_inputs: dict[str, Any] = {
             "input_ids": input_ids.to(self.model.device),

@@ -121,15 +121,17 @@ def load_path(path: str | os.PathLike[str]) -> IntakeImage:
     except OSError as error:
         reason = error.strerror or type(error).__name__
         raise BadInputError(messages.FILE_NOT_READABLE.format(path=shown, reason=reason.lower())) from None
-    with os.fdopen(descriptor, "rb") as stream:
-        info = os.fstat(stream.fileno())
+    try:
+        info = os.fstat(descriptor)
         if stat.S_ISDIR(info.st_mode):
             raise BadInputError(messages.PATH_IS_FOLDER.format(path=shown))
         if not stat.S_ISREG(info.st_mode):
             raise BadInputError(messages.NOT_REGULAR_FILE.format(path=shown, kind=_kind_of(info.st_mode)))
         _check_size(info.st_size, shown)
-        if hasattr(os, "set_blocking"):
-            os.set_blocking(stream.fileno(), True)
+    except BaseException:
+        os.close(descriptor)
+        raise
+    with os.fdopen(descriptor, "rb") as stream:
         return _decode(stream, shown)
 
 
@@ -184,12 +186,13 @@ def _check_pixels(size: tuple[int, int], source: str) -> None:
 def _decode(stream: BinaryIO, source: str) -> IntakeImage:
     """Decode the first frame of an image from ``stream``, checking its header before any pixel is read."""
     with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        # Our own pixel limit (checked below, from the header) replaces Pillow's warning; its hard error stays.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
             image = Image.open(stream)
         except UnidentifiedImageError:
             raise BadInputError(messages.NOT_AN_IMAGE.format(source=source)) from None
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        except Image.DecompressionBombError:
             raise BadInputError(
                 messages.IMAGE_TOO_MANY_PIXELS.format(
                     source=source, pixels="too many", limit=f"{MAX_PIXELS / 1e6:.0f} million"
@@ -247,11 +250,13 @@ def _to_rgb(image: Image.Image, source: str) -> Image.Image:
         image = image.convert("I").point(lambda value: value * (1 / 257)).convert("L")
         mode = "L"
     elif mode in ("I", "F"):
-        low, high = image.getextrema()  # type: ignore[misc]
-        scale = 255 / high if high and high > 255 else 1
+        high = image.getextrema()[1]
+        scale = 255 / high if isinstance(high, (int, float)) and high > 255 else 1
         image = image.point(lambda value: value * scale).convert("L")
         mode = "L"
-    has_alpha = mode in ("RGBA", "LA", "PA", "RGBa", "La") or (mode in ("P", "L", "RGB") and "transparency" in image.info)
+    has_alpha = mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
+        mode in ("P", "L", "RGB") and "transparency" in image.info
+    )
     if has_alpha:
         rgba = image.convert("RGBA")
         flat = Image.new("RGB", rgba.size, (255, 255, 255))
@@ -265,8 +270,8 @@ def _to_rgb(image: Image.Image, source: str) -> Image.Image:
 
 def _blank_colour(image: Image.Image) -> str | None:
     """The name of the single colour filling ``image``, or None when it shows anything at all."""
-    extrema = image.getextrema()
-    if any(high - low > BLANK_TOLERANCE for low, high in extrema):  # type: ignore[misc, operator]
+    extrema: tuple[tuple[int, int], ...] = image.getextrema()  # type: ignore[assignment]  # RGB: one per band
+    if any(high - low > BLANK_TOLERANCE for low, high in extrema):
         return None
-    mean = tuple((low + high) / 2 for low, high in extrema)  # type: ignore[misc, operator]
+    mean = tuple((low + high) / 2 for low, high in extrema)
     return min(_COLOURS, key=lambda name: sum((a - b) ** 2 for a, b in zip(_COLOURS[name], mean, strict=True)))

@@ -1,0 +1,78 @@
+"""Fixtures: a tiny random LLaVA-1.5 built offline, an isolated Hugging Face cache, and a network guard."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from benchmarks.random_models import build_llava
+from PIL import Image, ImageDraw
+
+from tests.helpers import cli_env
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A random LLaVA-1.5-shaped model (real classes, 336 px, 576 image tokens) saved to a folder."""
+    return build_llava(tmp_path_factory.mktemp("models") / "tiny-llava")
+
+
+@pytest.fixture(autouse=True)
+def offline_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test sees an empty Hugging Face cache of its own and the hub in offline mode."""
+    home = tmp_path / "hf-home"
+    monkeypatch.setenv("HF_HOME", str(home))
+    monkeypatch.setenv("HF_HUB_CACHE", str(home / "hub"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    # huggingface_hub reads the cache location once, at import; point an already imported one here too.
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(home / "hub"))
+    return home
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[object]]:
+    """Fail the test if anything in this process tries to open an internet connection."""
+    attempts: list[object] = []
+    original = socket.socket.connect
+
+    def guarded(self: socket.socket, address: object) -> None:
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            attempts.append(address)
+            raise ConnectionRefusedError("the network is disabled in tests")
+        original(self, address)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+    yield attempts
+    assert not attempts, f"the test tried to reach the network: {attempts}"
+
+
+@pytest.fixture
+def netguard_log(tmp_path: Path) -> Iterator[Path]:
+    """A log of the app process's connection attempts; the test fails if any were made."""
+    log = tmp_path / "netguard.log"
+    yield log
+    attempts = log.read_text() if log.exists() else ""
+    assert not attempts, f"the app tried to reach the network: {attempts}"
+
+
+@pytest.fixture
+def env(netguard_log: Path, offline_hub: Path) -> dict[str, str]:
+    """The environment for running the installed command under the network guard."""
+    return cli_env(netguard_log)
+
+
+@pytest.fixture
+def photo(tmp_path: Path) -> Path:
+    """A small picture with shapes and text, like a user's photo."""
+    image = Image.new("RGB", (800, 600), "white")
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((50, 50, 400, 300), fill="navy")
+    draw.ellipse((450, 100, 700, 350), fill="orange")
+    draw.text((60, 420), "Hello, world", fill="black")
+    path = tmp_path / "photo.png"
+    image.save(path)
+    return path
