@@ -159,7 +159,7 @@ def test_unreadable_file_says_so(photo: Path, monkeypatch: pytest.MonkeyPatch) -
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(intake.os, "open", refuse)
-    with pytest.raises(BadInputError, match=r"cannot be read \\(permission denied\\)"):
+    with pytest.raises(BadInputError, match=r"cannot be read \(permission denied\)"):
         intake.load_path(photo)
 
 
