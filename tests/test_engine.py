@@ -86,6 +86,8 @@ def test_a_follow_up_reuses_the_image_and_matches_a_fresh_run(engine: Engine, pi
     first = engine.ask(conversation, "What is shown?")
     follow_up = engine.ask(conversation, "What colour is the square?")
     assert conversation.turns == [("What is shown?", first.text), ("What colour is the square?", follow_up.text)]
+    assert conversation.image_tokens == 576
+    assert conversation.is_text_tokenizing_exact, "the follow-up should skip preprocessing the image again"
     assert follow_up.reused_tokens > 576, "the image and the first question should not be read again"
     assert follow_up.prompt_tokens > first.prompt_tokens
 

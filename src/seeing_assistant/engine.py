@@ -68,6 +68,10 @@ class Conversation:
     turns: list[tuple[str, str]] = field(default_factory=list)
     cache: Any = None
     cached_ids: list[int] = field(default_factory=list)
+    # How many tokens the image became, and whether tokenizing the prompt's text alone (with that many image
+    # tokens) was checked to give the processor's exact ids: then follow-ups skip the image preprocessing.
+    image_tokens: int = 0
+    is_text_tokenizing_exact: bool = False
 
     def messages(self, question: str) -> list[dict[str, Any]]:
         """Chat messages for the next question; the image goes in the first user turn only."""
@@ -154,25 +158,27 @@ class Engine:
         self._cancel.clear()
         started = time.perf_counter()
         limit = max_new_tokens or self.settings.max_new_tokens
-        inputs = self.processor.apply_chat_template(
-            conversation.messages(question),
-            add_generation_prompt=True,
-            tokenize=True,
-            return_dict=True,
-            return_tensors="pt",
-        )
-        input_ids = inputs["input_ids"]
-        prompt_ids: list[int] = input_ids[0].tolist()
+        chat = conversation.messages(question)
+        is_first_turn = not conversation.turns
+        inputs: Any = None
+        if conversation.is_text_tokenizing_exact and conversation.cache is not None:
+            # A follow-up: the image is already in the cache, so only the text needs tokenizing.
+            prompt_ids = self._tokenize_text(chat, conversation.image_tokens)
+        else:
+            inputs = self._process(chat)
+            prompt_ids = inputs["input_ids"][0].tolist()
         # Shorten the answer to what still fits in the model's context; refuse only when almost nothing does.
         room = self._context_limit - len(prompt_ids)
         if room < min(limit, MIN_ANSWER_ROOM):
             raise BadInputError(messages.CONVERSATION_TOO_LONG)
         limit = min(limit, room)
-        reused = _reuse_prefix(conversation, prompt_ids, getattr(self.model.config, "image_token_id", None))
-        generate_inputs: dict[str, Any] = {
-            "input_ids": input_ids.to(self.model.device),
-            "attention_mask": inputs["attention_mask"].to(self.model.device),
-        }
+        image_token_id = getattr(self.model.config, "image_token_id", None)
+        reused = _reuse_prefix(conversation, prompt_ids, image_token_id)
+        if not reused and inputs is None:
+            inputs = self._process(chat)
+            prompt_ids = inputs["input_ids"][0].tolist()
+        input_ids = torch.tensor([prompt_ids], device=self.model.device)
+        generate_inputs: dict[str, Any] = {"input_ids": input_ids, "attention_mask": torch.ones_like(input_ids)}
         if reused:
             generate_inputs["cache"] = conversation.cache
         else:
@@ -207,6 +213,10 @@ class Engine:
         new_ids = sequence[len(prompt_ids):]
         text = self.processor.tokenizer.decode(new_ids, skip_special_tokens=True).strip()
         is_cancelled = self._cancel.is_set()
+        if is_first_turn and image_token_id is not None:
+            # Checked after the answer, off the path to the first word: does the text alone tokenize exactly?
+            conversation.image_tokens = prompt_ids.count(image_token_id)
+            conversation.is_text_tokenizing_exact = self._tokenize_text(chat, conversation.image_tokens) == prompt_ids
         if text or not is_cancelled:
             conversation.turns.append((question, text))
         return Answer(
@@ -218,6 +228,28 @@ class Engine:
             total_s=time.perf_counter() - started,
             is_cancelled=is_cancelled,
         )
+
+
+    def _process(self, chat: list[dict[str, Any]]) -> Any:
+        """Render the chat with the model's template and preprocess the image: the full processor path."""
+        return self.processor.apply_chat_template(
+            chat, add_generation_prompt=True, tokenize=True, return_dict=True, return_tensors="pt"
+        )
+
+    def _tokenize_text(self, chat: list[dict[str, Any]], image_tokens: int) -> list[int]:
+        """Render the chat with the model's template and tokenize it without touching the image's pixels.
+
+        The image placeholder is expanded to ``image_tokens`` copies, as the processor does; like the processor,
+        special tokens are added unless the template already starts with the BOS token.
+        """
+        text: str = self.processor.apply_chat_template(chat, add_generation_prompt=True)
+        placeholder = getattr(self.processor, "image_token", None)
+        if placeholder:
+            text = text.replace(placeholder, placeholder * image_tokens)
+        tokenizer = self.processor.tokenizer
+        add_special = not (tokenizer.bos_token and text.startswith(tokenizer.bos_token))
+        ids: list[int] = tokenizer(text, add_special_tokens=add_special)["input_ids"]
+        return ids
 
 
 def _reuse_prefix(conversation: Conversation, prompt_ids: list[int], image_token_id: int | None) -> int:
