@@ -229,7 +229,6 @@ class Engine:
             is_cancelled=is_cancelled,
         )
 
-
     def _process(self, chat: list[dict[str, Any]]) -> Any:
         """Render the chat with the model's template and preprocess the image: the full processor path."""
         return self.processor.apply_chat_template(
