@@ -257,3 +257,11 @@ def test_from_pil_accepts_any_mode_and_checks_size() -> None:
     assert intake.from_pil(Image.new("RGBA", (5, 5), (0, 0, 0, 0))).image.getpixel((0, 0)) == (255, 255, 255)
     with pytest.raises(BadInputError, match=r"has no pixels"):
         intake.from_pil(Image.new("RGB", (0, 5)))
+
+
+def test_from_pil_leaves_the_callers_image_untouched() -> None:
+    image = Image.new("RGB", (6000, 3000), "white")
+    image.paste((0, 0, 0), (0, 0, 3000, 3000))
+    result = intake.from_pil(image)
+    assert result.image.size == (intake.MAX_SIDE, 2048)
+    assert image.size == (6000, 3000), "a pasted or grabbed image must not be shrunk under its owner"

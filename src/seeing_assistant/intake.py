@@ -234,8 +234,10 @@ def _normalise(image: Image.Image, source: str) -> IntakeImage:
     """Scale down, convert to RGB and check for blankness."""
     original_size = image.size
     if max(image.size) > MAX_SIDE:
-        image = image.copy() if image.mode in ("P", "PA") else image
-        image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.BICUBIC, reducing_gap=2.0)
+        # resize returns a new image: the caller's own (a clipboard image, a screen grab) is left as it was.
+        scale = MAX_SIDE / max(image.size)
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        image = image.resize(size, Image.Resampling.BICUBIC, reducing_gap=2.0)
     rgb = _to_rgb(image, source)
     return IntakeImage(image=rgb, source=source, original_size=original_size, blank_colour=_blank_colour(rgb))
 
