@@ -73,6 +73,10 @@ class Conversation:
     image_tokens: int = 0
     is_text_tokenizing_exact: bool = False
 
+    def forget_cache(self) -> None:
+        """Drop the cache, so that the next question reads the image and every turn afresh."""
+        self.cache, self.cached_ids = None, []
+
     def messages(self, question: str) -> list[dict[str, Any]]:
         """Chat messages for the next question; the image goes in the first user turn only."""
         chat: list[dict[str, Any]] = []
@@ -201,11 +205,11 @@ class Engine:
                     stopping_criteria=[_CancelCriteria(self._cancel)],
                 )
         except (torch.OutOfMemoryError, MemoryError):
-            conversation.cache, conversation.cached_ids = None, []
+            conversation.forget_cache()
             raise SeeingAssistantError(messages.OUT_OF_MEMORY) from None
         except BaseException:
             # Interrupted part-way: what the cache holds is unknown, so the next question starts afresh.
-            conversation.cache, conversation.cached_ids = None, []
+            conversation.forget_cache()
             raise
         sequence: list[int] = output[0].tolist()
         # The cache holds every token but the last one generated, which the model never read back.
@@ -260,7 +264,7 @@ def _reuse_prefix(conversation: Conversation, prompt_ids: list[int], image_token
     """
     cache, cached = conversation.cache, conversation.cached_ids
     if cache is None or not cached or image_token_id is None:
-        conversation.cache, conversation.cached_ids = None, []
+        conversation.forget_cache()
         return 0
     shared = 0
     for old, new in zip(cached, prompt_ids, strict=False):
@@ -271,7 +275,7 @@ def _reuse_prefix(conversation: Conversation, prompt_ids: list[int], image_token
     shared = min(shared, len(prompt_ids) - 1)
     last_image_position = max((i for i, t in enumerate(prompt_ids) if t == image_token_id), default=-1)
     if shared <= last_image_position or shared == 0:
-        conversation.cache, conversation.cached_ids = None, []
+        conversation.forget_cache()
         return 0
     if shared < cache.get_seq_length():
         cache.crop(shared - cache.get_seq_length())
