@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from benchmarks.random_models import build_llava
 from PIL import Image, ImageDraw
 
 from tests.helpers import cli_env
+from tests.netguard.sitecustomize import refuse_internet
 
 
 @pytest.fixture(scope="session")
@@ -34,19 +34,12 @@ def offline_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[object]]:
+def no_network() -> Iterator[list[object]]:
     """Fail the test if anything in this process tries to open an internet connection."""
     attempts: list[object] = []
-    original = socket.socket.connect
-
-    def guarded(self: socket.socket, address: object) -> None:
-        if self.family in (socket.AF_INET, socket.AF_INET6):
-            attempts.append(address)
-            raise ConnectionRefusedError("the network is disabled in tests")
-        original(self, address)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(socket.socket, "connect", guarded)
+    undo = refuse_internet(attempts.append)
     yield attempts
+    undo()
     assert not attempts, f"the test tried to reach the network: {attempts}"
 
 

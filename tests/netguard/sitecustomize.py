@@ -1,30 +1,48 @@
-"""Loaded at start-up of the app's processes under test: any internet connection attempt is logged and refused.
+"""Refuse internet connections in tests: ``refuse_internet`` for the test process, and, loaded at start-up of the
+app's processes under test (this folder on PYTHONPATH), a guard that logs every attempt to a file.
 
-Enabled only when SEEING_ASSISTANT_NETGUARD_LOG names a file; local (Unix) sockets are left alone.
+The start-up guard is on only when SEEING_ASSISTANT_NETGUARD_LOG names a file; local (Unix) sockets are left alone.
 """
+
+from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable
 
-_LOG = os.environ.get("SEEING_ASSISTANT_NETGUARD_LOG")
 
-if _LOG:
-    _connect = socket.socket.connect
-    _connect_ex = socket.socket.connect_ex
+def refuse_internet(on_attempt: Callable[[object], None]) -> Callable[[], None]:
+    """Make every IPv4/IPv6 connect report to ``on_attempt`` and fail; return a function that undoes it."""
+    original_connect = socket.socket.connect
+    original_connect_ex = socket.socket.connect_ex
 
-    def _refuse(sock: socket.socket, address: object) -> None:
+    def refuse(sock: socket.socket, address: object) -> None:
         if sock.family in (socket.AF_INET, socket.AF_INET6):
-            with open(str(_LOG), "a", encoding="utf-8") as log:
-                log.write(f"{address!r}\n")
+            on_attempt(address)
             raise ConnectionRefusedError("the network is disabled in tests")
 
-    def _guarded_connect(self: socket.socket, address: object) -> None:
-        _refuse(self, address)
-        _connect(self, address)  # type: ignore[arg-type]
+    def guarded_connect(self: socket.socket, address: object) -> None:
+        refuse(self, address)
+        original_connect(self, address)  # type: ignore[arg-type]
 
-    def _guarded_connect_ex(self: socket.socket, address: object) -> int:
-        _refuse(self, address)
-        return _connect_ex(self, address)  # type: ignore[arg-type]
+    def guarded_connect_ex(self: socket.socket, address: object) -> int:
+        refuse(self, address)
+        return original_connect_ex(self, address)  # type: ignore[arg-type]
 
-    socket.socket.connect = _guarded_connect  # type: ignore[method-assign, assignment]
-    socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign, assignment]
+    socket.socket.connect = guarded_connect  # type: ignore[method-assign, assignment]
+    socket.socket.connect_ex = guarded_connect_ex  # type: ignore[method-assign, assignment]
+
+    def undo() -> None:
+        socket.socket.connect = original_connect  # type: ignore[method-assign]
+        socket.socket.connect_ex = original_connect_ex  # type: ignore[method-assign]
+
+    return undo
+
+
+def _log_attempt(address: object) -> None:
+    with open(os.environ["SEEING_ASSISTANT_NETGUARD_LOG"], "a", encoding="utf-8") as log:
+        log.write(f"{address!r}\n")
+
+
+if os.environ.get("SEEING_ASSISTANT_NETGUARD_LOG"):
+    refuse_internet(_log_attempt)
