@@ -1,4 +1,4 @@
-"""The ``seeing-assistant`` command line: describe, download and doctor.
+"""The ``seeing-assistant`` command line: describe, say, download and doctor.
 
 Every failure ends as one line on stderr, ``seeing-assistant: error: <what was wrong and what to do>``, and an
 exit code: 2 bad input or usage, 3 model missing or failed to load, 130 interrupted.
@@ -75,6 +75,38 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
                         help="longest answer in tokens (default: %(default)s)")
 
 
+def _rate(value: str) -> int:
+    """Parse --rate: words per minute."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if not 80 <= number <= 500:
+        raise argparse.ArgumentTypeError(messages.BAD_RATE.format(rate=value))
+    return number
+
+
+def _volume(value: str) -> float:
+    """Parse --volume: 0 to 1."""
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not 0.0 <= number <= 1.0:
+        raise argparse.ArgumentTypeError(messages.BAD_VOLUME.format(volume=value))
+    return number
+
+
+def _add_voice_options(parser: argparse.ArgumentParser) -> None:
+    """The options that choose how speech sounds and where it goes."""
+    parser.add_argument("--audio-out", metavar="FILE.wav",
+                        help="write the speech to this WAV file instead of playing it")
+    parser.add_argument("--voice", metavar="V", help="voice id, name or language code ('doctor' lists them)")
+    parser.add_argument("--rate", type=_rate, metavar="WPM", help="speaking rate in words per minute (80 to 500)")
+    parser.add_argument("--volume", type=_volume, default=1.0, metavar="X", help="volume from 0 to 1 (default: 1)")
+    parser.add_argument("--earcons", action="store_true", help="play short sounds when an answer starts and ends")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full command-line grammar."""
     parser = _Parser(prog=PROG, description="Ask what is in an image or on the screen, offline, and hear the answer.")
@@ -88,8 +120,15 @@ def build_parser() -> argparse.ArgumentParser:
     describe.add_argument("--task", choices=list(tasks.TASKS), metavar="NAME",
                           help="preset: " + ", ".join(tasks.TASKS) + " (default: screen with --screen, else photo)")
     _add_model_options(describe)
+    describe.add_argument("--speak", action="store_true", help="speak the answer while it is written")
+    _add_voice_options(describe)
     describe.add_argument("--json", action="store_true", help="print one JSON object with the answer and timings")
     describe.add_argument("--debug", action="store_true", help="show library warnings and full tracebacks")
+
+    say = commands.add_parser("say", help="speak text, or write it to a WAV file with --audio-out")
+    say.add_argument("text", nargs="*", metavar="TEXT", help="the text to say, or - to read it from standard input")
+    _add_voice_options(say)
+    say.add_argument("--debug", action="store_true", help="show library warnings and full tracebacks")
 
     download = commands.add_parser("download", help="download a model once, so the app can run offline")
     download.add_argument("model", nargs="?", default=model_store.DEFAULT_MODEL, metavar="MODEL",
@@ -123,6 +162,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_describe(args)
         if args.command == "download":
             return run_download(args)
+        if args.command == "say":
+            return run_say(args)
         from seeing_assistant import doctor
 
         return doctor.run(args, sys.stdout)
@@ -158,11 +199,63 @@ def _read_image(args: argparse.Namespace) -> Any:
     return intake.load_path(args.image)
 
 
+def print_warning(text: str) -> None:
+    """Write one warning line: something is missing, and the command goes on without it."""
+    print(f"{PROG}: {messages.WARNING_PREFIX}: {text}", file=sys.stderr, flush=True)
+
+
+def _open_speaker(args: argparse.Namespace) -> Any:
+    """The speaker that ``--speak`` or ``--audio-out`` asks for, opened before any model loads.
+
+    No audio device or speech engine for ``--speak``: one warning, and the answer is still printed (None is
+    returned). For ``--audio-out`` that is an error, since the file the user asked for cannot be made.
+    """
+    if not (getattr(args, "speak", True) or args.audio_out):
+        return None
+    from seeing_assistant import speech
+    from seeing_assistant.errors import SpeechUnavailableError
+
+    settings = speech.VoiceSettings(voice=args.voice, rate=args.rate, volume=args.volume)
+    try:
+        with speech.qt_messages_to_log():
+            return speech.open_speaker(settings, audio_out=args.audio_out, earcons=args.earcons)
+    except SpeechUnavailableError as error:
+        if args.audio_out or args.command == "say":
+            raise
+        print_warning(str(error))
+        return None
+
+
+def _finish_speech(speaker: Any, is_stopped: bool) -> None:
+    """Speak what is left of the answer and wait for it (Ctrl+C cuts it short), then release the device.
+
+    A WAV file is always finished, with everything up to the point where the answer stopped.
+    """
+    if speaker is None:
+        return
+    from seeing_assistant.speech import WavFileOutput
+
+    try:
+        if not is_stopped or isinstance(speaker.output, WavFileOutput):
+            speaker.finish()
+            speaker.earcon("done")
+            while not speaker.wait(0.1):
+                pass
+    except KeyboardInterrupt:
+        speaker.stop()
+        raise
+    finally:
+        speaker.close()
+        for problem in dict.fromkeys(speaker.errors):
+            print_warning(problem)
+
+
 def run_describe(args: argparse.Namespace) -> int:
-    """``describe``: check the input, load the model, and stream the answer to stdout."""
+    """``describe``: check the input, load the model, and stream the answer to stdout (and the speaker)."""
     task = args.task or (tasks.SCREEN_TASK if args.screen else tasks.DEFAULT_TASK)
     question = tasks.prompt_for(task, args.question)
     image = _read_image(args)
+    speaker = _open_speaker(args)
     result: dict[str, Any] = {
         "model": args.model,
         "task": task,
@@ -176,31 +269,52 @@ def run_describe(args: argparse.Namespace) -> int:
         result.update(answer=image.blank_answer(), device=None, dtype=None, load_s=0.0, time_to_first_token_s=None,
                       new_tokens=0, tokens_per_s=None)
         _emit(args, result, streamed=False)
+        if speaker is not None:
+            speaker.feed(result["answer"])
+        _finish_speech(speaker, is_stopped=False)
         return EXIT_OK
 
     from seeing_assistant.engine import Engine, EngineSettings
 
     settings = EngineSettings(model=args.model, device=args.device, dtype=args.dtype, quantize=args.quantize,
                               max_new_tokens=args.max_new_tokens)
-    engine = Engine.load(settings)
+    try:
+        engine = Engine.load(settings)
+    except BaseException:
+        if speaker is not None:
+            speaker.stop()
+            speaker.close()
+        raise
     conversation = engine.start(image)
+    interrupted = False
 
     def on_text(piece: str) -> None:
         if not args.json:
             sys.stdout.write(piece)
             sys.stdout.flush()
+        if speaker is not None:
+            speaker.feed(piece)
 
     def on_interrupt(signum: int, frame: FrameType | None) -> None:
-        # First Ctrl+C: stop generating after the current step; a second one interrupts outright.
+        # First Ctrl+C: stop generating after the current step and silence the speech; a second one interrupts.
+        nonlocal interrupted
+        interrupted = True
         engine.cancel()
+        if speaker is not None and args.audio_out is None:
+            speaker.stop()
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
     previous = signal.signal(signal.SIGINT, on_interrupt)
     try:
+        if speaker is not None:
+            speaker.earcon("start")
         answer = engine.ask(conversation, question, on_text=on_text)
+        if not answer.text and speaker is not None:
+            speaker.feed(messages.EMPTY_ANSWER)
+        _finish_speech(speaker, is_stopped=answer.is_cancelled)
     finally:
         signal.signal(signal.SIGINT, previous)
-    if answer.is_cancelled:
+    if answer.is_cancelled or interrupted:
         if not args.json:
             sys.stdout.write("\n")
         print_error(messages.INTERRUPTED)
@@ -216,7 +330,41 @@ def run_describe(args: argparse.Namespace) -> int:
         prompt_tokens=answer.prompt_tokens,
         total_s=round(answer.total_s, 4),
     )
+    if args.audio_out:
+        result["audio_out"] = args.audio_out
     _emit(args, result, streamed=bool(answer.text))
+    return EXIT_OK
+
+
+def run_say(args: argparse.Namespace) -> int:
+    """``say``: speak text (arguments, or standard input with -), or write it to a WAV file."""
+    if args.text == ["-"]:
+        if sys.stdin.isatty():
+            raise BadInputError(messages.NOTHING_TO_SAY)
+        text = sys.stdin.read()
+    else:
+        text = " ".join(args.text)
+    if not text.strip():
+        raise BadInputError(messages.NOTHING_TO_SAY)
+    speaker = _open_speaker(args)
+    stopped = False
+
+    def on_interrupt(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopped
+        stopped = True
+        speaker.stop()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        speaker.earcon("start")
+        speaker.feed(text)
+        _finish_speech(speaker, is_stopped=False)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if stopped and args.audio_out is None:
+        print_error(messages.INTERRUPTED)
+        return EXIT_INTERRUPTED
     return EXIT_OK
 
 

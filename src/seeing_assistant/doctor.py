@@ -8,7 +8,7 @@ import platform
 import sys
 from typing import TextIO
 
-from seeing_assistant import __version__, devices, model_store
+from seeing_assistant import __version__, devices, messages, model_store
 from seeing_assistant.errors import SeeingAssistantError
 
 _GB = 1024**3
@@ -63,6 +63,41 @@ def model_lines(model: str, device: str, dtype: str, quantize: str | None) -> li
     return lines
 
 
+def speech_lines() -> list[str]:
+    """The speech engine and its voices, and the audio outputs Qt Multimedia sees."""
+    from importlib import metadata
+
+    from seeing_assistant import speech
+
+    lines = ["Speech:"]
+    try:
+        synthesizer = speech.Pyttsx3Synthesizer()
+    except SeeingAssistantError as error:
+        lines.append(f"  engine: none: {error}")
+    else:
+        voices = synthesizer.voices()
+        english = [voice for voice in voices if any(code.startswith("en") for code in voice.languages)]
+        shown = ", ".join(f"{voice.name} [{voice.id}]" for voice in (english or voices)[:8])
+        lines.append(f"  engine: pyttsx3 {metadata.version('pyttsx3')} with its {synthesizer.driver} driver, "
+                     f"{len(voices)} voices; used sentence by sentence, played through Qt Multimedia")
+        lines.append(f"  voices (--voice): {shown}" + (", ..." if len(english or voices) > 8 else ""))
+        synthesizer.close()
+    with speech.qt_messages_to_log():
+        from PySide6.QtCore import QCoreApplication
+        from PySide6.QtMultimedia import QMediaDevices
+
+        application = QCoreApplication.instance() or QCoreApplication([])
+        outputs = QMediaDevices.audioOutputs()
+        default = QMediaDevices.defaultAudioOutput()
+        del application
+    if outputs:
+        names = [output.description() + (" (default)" if output == default else "") for output in outputs]
+        lines.append("  audio outputs: " + ", ".join(names))
+    else:
+        lines.append(f"  audio outputs: none: {messages.NO_AUDIO_OUTPUT}")
+    return lines
+
+
 def run(args: argparse.Namespace, out: TextIO) -> int:
     """Print the report; always exits 0, since it reports problems rather than failing on them."""
     import torch
@@ -75,6 +110,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         "Accelerators:",
         *accelerator_lines(),
         *model_lines(args.model, args.device, args.dtype, args.quantize),
+        *speech_lines(),
     ]
     out.write("\n".join(lines) + "\n")
     return 0

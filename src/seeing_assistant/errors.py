@@ -31,3 +31,7 @@ class CaptureError(SeeingAssistantError):
     """The screen could not be captured."""
 
     exit_code = EXIT_BAD_INPUT
+
+
+class SpeechUnavailableError(SeeingAssistantError):
+    """There is no audio device or no speech engine: the answer can only be shown as text."""

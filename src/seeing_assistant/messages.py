@@ -137,3 +137,34 @@ USAGE_ERROR = "{detail}: run 'seeing-assistant --help' to see the options."
 INTERRUPTED = "Stopped."
 # Translators: {reason} is an explanation from the system.
 UNEXPECTED_ERROR = "Something went wrong ({reason}): run again with --debug and report what it prints."
+
+# --- Speech -----------------------------------------------------------------------------------------------------
+
+NO_AUDIO_OUTPUT = (
+    "No audio output device was found, so nothing can be spoken: connect speakers or headphones, "
+    "or check that the sound system (PulseAudio or PipeWire) is running."
+)
+# Translators: {reason} is the speech library's own explanation.
+NO_SPEECH_ENGINE = (
+    "No speech engine could be started ({reason}), so nothing can be spoken: on Linux install espeak-ng "
+    "(apt install espeak-ng)."
+)
+# Translators: {voice} is what the user asked for; {names} lists some of the voices there are.
+UNKNOWN_VOICE = (
+    "There is no voice called {voice}: choose one of the voices 'seeing-assistant doctor' lists, such as {names}."
+)
+# Translators: {reason} is the speech engine's explanation for one sentence it could not say.
+SPEECH_FAILED = "A sentence could not be spoken ({reason}); the text is still shown."
+# Translators: {path} is the audio file name the user gave.
+AUDIO_OUT_IS_FOLDER = "{path} is a folder: give a file name for the audio, such as answer.wav."
+# Translators: {path} is the audio file name the user gave; {folder} its folder.
+AUDIO_OUT_NO_FOLDER = "The folder {folder} does not exist, so {path} cannot be written: create it or choose another."
+# Translators: {path} is the audio file name the user gave.
+AUDIO_OUT_NOT_WRITABLE = "{path} cannot be written here (permission denied): choose a folder you can write to."
+# Translators: {rate} is what the user typed for --rate.
+BAD_RATE = "The speech rate {rate} is not a whole number of words per minute from 80 to 500: give one such as 175."
+# Translators: {volume} is what the user typed for --volume.
+BAD_VOLUME = "The volume {volume} is not a number from 0 to 1: give one such as 0.8."
+NOTHING_TO_SAY = "There is no text to say: give the text as arguments, or pipe it in with 'say -'."
+# Translators: prefix of a warning line; the answer goes on without speech.
+WARNING_PREFIX = "warning"
