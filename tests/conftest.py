@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from benchmarks.audio_lab import PrivatePulse
 from benchmarks.random_models import build_llava
 from PIL import Image, ImageDraw
 
@@ -69,3 +71,25 @@ def photo(tmp_path: Path) -> Path:
     path = tmp_path / "photo.png"
     image.save(path)
     return path
+
+
+@pytest.fixture(scope="session")
+def audio_server() -> Iterator[PrivatePulse]:
+    """A private PulseAudio server with a virtual speaker, made the default for this process and its children."""
+    with PrivatePulse() as pulse:
+        saved = {name: os.environ.get(name) for name in pulse.env}
+        os.environ.update(pulse.env)
+        yield pulse
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@pytest.fixture
+def no_audio_env(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """The app's environment on a computer with no sound server at all."""
+    config = tmp_path / "pulse-client.conf"
+    config.write_text("autospawn = no\n")
+    return {**env, "PULSE_SERVER": f"unix:{tmp_path / 'no-such-socket'}", "PULSE_CLIENTCONFIG": str(config)}
