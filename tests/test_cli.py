@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -68,7 +69,9 @@ def test_a_blank_screen_is_called_blank_without_any_model(tmp_path: Path, env: d
 
 def bad_inputs(folder: Path, photo: Path) -> dict[str, tuple[list[str], str]]:
     corrupt = folder / "corrupt.jpg"
-    corrupt.write_bytes(b"\xff\xd8\xff\xe0" + os.urandom(4000))
+    jpeg = io.BytesIO()
+    Image.open(photo).save(jpeg, "JPEG")
+    corrupt.write_bytes(jpeg.getvalue()[: len(jpeg.getvalue()) // 2])  # a real JPEG cut off half way
     truncated = folder / "truncated.png"
     truncated.write_bytes(photo.read_bytes()[:2000])
     text = folder / "notes.txt"

@@ -158,22 +158,36 @@ def test_an_engine_that_cannot_start_gives_one_clear_error() -> None:
 
 
 def test_the_real_voice_makes_speech_of_a_plausible_length() -> None:
-    synthesizer = speech.Pyttsx3Synthesizer()
+    synthesizer = speech.default_synthesizer()
+    assert isinstance(synthesizer, speech.EspeakNgSynthesizer)
     text = "The dialog asks whether to save the changes to the document."
     pcm = synthesizer.synthesize(text)
     duration, loud_share = speech_profile(pcm.data, pcm.rate)
     words = len(text.split())
     assert 0.15 * words < duration < 1.0 * words, duration
     assert loud_share > 0.4, loud_share
-    faster = speech.Pyttsx3Synthesizer(speech.VoiceSettings(rate=350)).synthesize(text)
+    faster = speech.default_synthesizer(speech.VoiceSettings(rate=350)).synthesize(text)
     assert faster.duration_s < 0.8 * pcm.duration_s
     assert any("en" in code for voice in synthesizer.voices() for code in voice.languages)
     synthesizer.close()
 
 
+def test_voices_are_chosen_by_id_name_or_language_and_a_missing_engine_is_explained(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    plain = speech.default_synthesizer().synthesize("Hello.")
+    for wanted in ("gmw/en-US", "English (America)", "en-us"):
+        american = speech.default_synthesizer(speech.VoiceSettings(voice=wanted)).synthesize("Hello.")
+        assert american.data != plain.data
+    quiet = speech.default_synthesizer(speech.VoiceSettings(volume=0.2)).synthesize("Hello.")
+    assert max(array.array("h", quiet.data)) < 0.5 * max(array.array("h", plain.data))
+    monkeypatch.setattr(speech.shutil, "which", lambda name: None)  # as on a system without eSpeak NG
+    with pytest.raises(SpeechUnavailableError, match=r"espeak-ng is not installed.*apt install espeak-ng"):
+        speech.EspeakNgSynthesizer()
+
+
 def test_an_unknown_voice_is_refused_with_the_way_to_list_them() -> None:
     with pytest.raises(BadInputError, match=r"There is no voice called no-such-voice: choose one .*doctor"):
-        speech.Pyttsx3Synthesizer(speech.VoiceSettings(voice="no-such-voice"))
+        speech.default_synthesizer(speech.VoiceSettings(voice="no-such-voice"))
 
 
 def test_a_wav_file_appears_only_when_complete(tmp_path: Path) -> None:
@@ -370,7 +384,7 @@ def test_ctrl_c_silences_say_at_once(recorder: Recorder, env: dict[str, str]) ->
 def test_doctor_lists_the_speech_engine_voices_and_outputs(audio_server: PrivatePulse, env: dict[str, str],
                                                            no_audio_env: dict[str, str]) -> None:
     report = run_cli(["doctor"], env).stdout
-    assert "Speech:" in report and "pyttsx3" in report and "espeak driver" in report
-    assert "English (America) [gmw/en-us]" in report
+    assert "Speech:" in report and "engine: eSpeak NG" in report
+    assert "English (America) [gmw/en-US]" in report
     assert "audio outputs: VirtualSpeaker (default)" in report
     assert "audio outputs: none: No audio output device was found" in run_cli(["doctor"], no_audio_env).stdout

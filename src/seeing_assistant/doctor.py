@@ -71,15 +71,20 @@ def speech_lines() -> list[str]:
 
     lines = ["Speech:"]
     try:
-        synthesizer = speech.Pyttsx3Synthesizer()
+        synthesizer = speech.default_synthesizer()
     except SeeingAssistantError as error:
         lines.append(f"  engine: none: {error}")
     else:
         voices = synthesizer.voices()
         english = [voice for voice in voices if any(code.startswith("en") for code in voice.languages)]
         shown = ", ".join(f"{voice.name} [{voice.id}]" for voice in (english or voices)[:8])
-        lines.append(f"  engine: pyttsx3 {metadata.version('pyttsx3')} with its {synthesizer.driver} driver, "
-                     f"{len(voices)} voices; used sentence by sentence, played through Qt Multimedia")
+        if isinstance(synthesizer, speech.Pyttsx3Synthesizer):
+            engine = f"pyttsx3 {metadata.version('pyttsx3')} with its {synthesizer.driver} driver"
+        elif isinstance(synthesizer, speech.EspeakNgSynthesizer):
+            engine = f"eSpeak NG ({synthesizer.command})"
+        else:
+            engine = synthesizer.name
+        lines.append(f"  engine: {engine}, {len(voices)} voices; sentence by sentence, played through Qt Multimedia")
         lines.append(f"  voices (--voice): {shown}" + (", ..." if len(english or voices) > 8 else ""))
         synthesizer.close()
     with speech.qt_messages_to_log():

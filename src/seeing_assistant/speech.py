@@ -6,13 +6,13 @@ The pieces:
   (:class:`~seeing_assistant.sentence_splitter.SentenceSplitter`) and speaks each one as soon as it is complete;
   :class:`SilentSpeaker` does the same without sound (tests, and machines without audio);
 - a :class:`Synthesizer` turns one sentence into PCM audio (:class:`Pyttsx3Synthesizer`: SAPI5 on Windows,
-  NSSpeechSynthesizer on macOS, eSpeak NG on Linux);
+  NSSpeechSynthesizer on macOS; :class:`EspeakNgSynthesizer` on Linux, the voice pyttsx3 would use there);
 - an :class:`AudioOutput` plays PCM (:class:`QtAudioOutput`, a Qt Multimedia sink in push mode on its own thread)
   or collects it into a WAV file (:class:`WavFileOutput`).
 
 Why not ``pyttsx3.say()``: on Linux it synthesises the whole text, then plays it with ``aplay``, so nothing is heard
-until the last word is known, and ``stop()`` cannot cut it short (``benchmarks/speech.py`` measures this). Saving
-each sentence to audio and playing it ourselves is what makes the first sentence audible early and ``stop()``
+until the last word is known, and ``stop()`` cannot cut it short (``benchmarks/speech.py`` measures this). Making
+each sentence's audio and playing it ourselves is what makes the first sentence audible early and ``stop()``
 immediate, and it works the same way on every platform.
 """
 
@@ -22,6 +22,9 @@ import contextlib
 import logging
 import os
 import queue
+import shutil
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -110,9 +113,107 @@ class Synthesizer(ABC):
     def voices(self) -> list[Voice]:
         """The voices this engine offers."""
 
+    def close(self) -> None:  # noqa: B027 - most engines hold nothing
+        """Release what the engine holds."""
+
+    def _voice_id(self, wanted: str) -> str:
+        lowered = wanted.lower()
+        voices = self.voices()
+        for matches in (
+            lambda voice: voice.id == wanted,
+            lambda voice: voice.name.lower() == lowered,
+            lambda voice: lowered in (language.lower() for language in voice.languages),
+        ):
+            for voice in voices:
+                if matches(voice):
+                    return voice.id
+        names = ", ".join(sorted({voice.name for voice in voices})[:12])
+        raise BadInputError(messages.UNKNOWN_VOICE.format(voice=wanted, names=names))
+
+
+
+class EspeakNgSynthesizer(Synthesizer):
+    """eSpeak NG, the voice pyttsx3 uses on Linux, run as ``espeak-ng --stdout`` once per sentence.
+
+    pyttsx3's own eSpeak driver is not used: it runs eSpeak asynchronously and its ``runAndWait()`` can return
+    before the audio exists (seen in the test suite: ``save_to_file`` left no file behind, and a late callback
+    raised ReferenceError), and its ``say()`` cannot be stopped. A process per sentence costs about 20 ms, cannot
+    take the app down with it, and gives the same voice.
+    """
+
+    name = "espeak-ng"
+
+    def __init__(self, settings: VoiceSettings | None = None, command: str | None = None) -> None:
+        found = command or shutil.which("espeak-ng") or shutil.which("espeak")
+        if found is None:
+            raise SpeechUnavailableError(messages.NO_SPEECH_ENGINE.format(reason="espeak-ng is not installed"))
+        self.command = found
+        self.driver = "espeak-ng"
+        self._voices: list[Voice] | None = None
+        self._options: list[str] = []
+        self.apply(settings or VoiceSettings())
+
+    def apply(self, settings: VoiceSettings) -> None:
+        """Use these voice settings from the next sentence on."""
+        options = []
+        if settings.voice:
+            options += ["-v", self._voice_id(settings.voice)]
+        if settings.rate:
+            options += ["-s", str(int(settings.rate))]
+        options += ["-a", str(round(100 * min(max(float(settings.volume), 0.0), 1.0)))]
+        self._options = options
+
+    def voices(self) -> list[Voice]:
+        """The voices ``espeak-ng --voices`` lists."""
+        if self._voices is None:
+            listing = self._run(["--voices"]).decode("utf-8", "replace").splitlines()[1:]
+            self._voices = []
+            for line in listing:
+                fields = line.split()
+                if len(fields) >= 5:
+                    self._voices.append(Voice(fields[4], fields[3].replace("_", " "), (fields[1],)))
+        return self._voices
+
+    def synthesize(self, text: str) -> Pcm:
+        """The sentence as 16-bit mono PCM."""
+        return _pcm_from_wav_bytes(self._run([*self._options, "-b", "1", "--stdout", "--", text]))
+
+    def _run(self, arguments: list[str]) -> bytes:
+        try:
+            done = subprocess.run([self.command, *arguments], capture_output=True, timeout=60, check=False)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            raise SpeechUnavailableError(messages.NO_SPEECH_ENGINE.format(reason=_reason(error))) from error
+        if done.returncode != 0:
+            reason = done.stderr.decode("utf-8", "replace").strip() or f"exit status {done.returncode}"
+            raise RuntimeError(reason)
+        return done.stdout
+
+
+def _pcm_from_wav_bytes(data: bytes) -> Pcm:
+    """Read a WAV written to a pipe, whose length fields are placeholders: everything after "data" is audio."""
+    if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        raise ValueError("the speech engine did not write WAV audio")
+    position = 12
+    channels, rate, width = 1, 22050, 2
+    while position + 8 <= len(data):
+        kind, size = data[position:position + 4], int.from_bytes(data[position + 4:position + 8], "little")
+        if kind == b"fmt ":
+            channels = int.from_bytes(data[position + 10:position + 12], "little")
+            rate = int.from_bytes(data[position + 12:position + 16], "little")
+            width = int.from_bytes(data[position + 22:position + 24], "little") // 8
+        elif kind == b"data":
+            audio = data[position + 8:]
+            return Pcm(audio[: len(audio) - len(audio) % (channels * width)], rate, channels, width)
+        position += 8 + size
+    raise ValueError("the speech engine's WAV audio has no data")
+
 
 class Pyttsx3Synthesizer(Synthesizer):
-    """pyttsx3's platform engine, asked to save each sentence to a WAV file, which is read back and deleted."""
+    """pyttsx3's engine for Windows (SAPI5) and macOS (NSSpeechSynthesizer), one sentence at a time.
+
+    Each sentence is saved to a private WAV file, read back and deleted. Not tested on those platforms yet (no such
+    machine here); on Linux :class:`EspeakNgSynthesizer` is used.
+    """
 
     name = "pyttsx3"
 
@@ -136,20 +237,6 @@ class Pyttsx3Synthesizer(Synthesizer):
         if settings.rate:
             self._engine.setProperty("rate", int(settings.rate))
         self._engine.setProperty("volume", min(max(float(settings.volume), 0.0), 1.0))
-
-    def _voice_id(self, wanted: str) -> str:
-        lowered = wanted.lower()
-        voices = self.voices()
-        for matches in (
-            lambda voice: voice.id == wanted,
-            lambda voice: voice.name.lower() == lowered,
-            lambda voice: lowered in (language.lower() for language in voice.languages),
-        ):
-            for voice in voices:
-                if matches(voice):
-                    return voice.id
-        names = ", ".join(sorted({voice.name for voice in voices})[:12])
-        raise BadInputError(messages.UNKNOWN_VOICE.format(voice=wanted, names=names))
 
     def voices(self) -> list[Voice]:
         """The engine's voices, with their language codes where the engine gives them."""
@@ -178,10 +265,15 @@ class Pyttsx3Synthesizer(Synthesizer):
         self._folder.cleanup()
 
 
+def default_synthesizer(settings: VoiceSettings | None = None) -> Synthesizer:
+    """The platform's engine: pyttsx3 on Windows and macOS, eSpeak NG elsewhere."""
+    if sys.platform in ("win32", "darwin"):
+        return Pyttsx3Synthesizer(settings)
+    return EspeakNgSynthesizer(settings)
+
+
 def _quieten_driver() -> None:
     """pyttsx3's eSpeak driver prints "Audio saved to ..." after every save: that would land in the answer."""
-    import sys
-
     module = sys.modules.get("pyttsx3.drivers.espeak")
     if module is not None:
         module.print = lambda *args, **kwargs: None  # type: ignore[attr-defined]  # shadows the builtin there only
@@ -344,6 +436,7 @@ class QtAudioOutput(AudioOutput):
         self._player = _new_player(self)
         self._player.moveToThread(self._thread)
         self._thread.started.connect(self._player.open)
+        self._thread.finished.connect(self._player.deleteLater)
         self._thread.start()
         if not self._player.ready.wait(5):
             raise SpeechUnavailableError(messages.NO_AUDIO_OUTPUT)
@@ -370,7 +463,9 @@ class QtAudioOutput(AudioOutput):
         return self._idle.wait(timeout)
 
     def close(self) -> None:
-        """Stop the sound and the thread."""
+        """Stop the sound and the thread; the player and its sink are deleted on their own thread."""
+        if self._thread.isFinished():
+            return
         self.clear()
         self._player.shut.emit()
         self._thread.quit()
@@ -485,11 +580,14 @@ def _player_class() -> type:
 
         @Slot()
         def on_shut(self) -> None:
+            # Everything Qt made on this thread is stopped and deleted on this thread, before it ends.
             if self.timer is not None:
                 self.timer.stop()
             if self.sink is not None:
                 self.sink.stop()
+                self.sink.deleteLater()
                 self.sink = None
+                self.device = None
             self.owner._went_idle()
 
     return Player
@@ -612,7 +710,7 @@ class VoiceSpeaker(Speaker):
         self.is_earcons_on = earcons
         self.synthesizer_name = ""
         self.errors: list[str] = []
-        self._make = make_synthesizer or (lambda: Pyttsx3Synthesizer(self.settings))
+        self._make = make_synthesizer or (lambda: default_synthesizer(self.settings))
         self._generation = 0
         self._sentences: queue.Queue[tuple[int, str | Pcm] | None] = queue.Queue()
         self._work = _Work()
@@ -696,9 +794,7 @@ class VoiceSpeaker(Speaker):
                 finally:
                     self._done_one()
         finally:
-            close = getattr(synthesizer, "close", None)
-            if close is not None:
-                close()
+            synthesizer.close()
 
     def _synthesized(self, synthesizer: Synthesizer, sentence: str) -> Pcm | None:
         try:
