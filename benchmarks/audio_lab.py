@@ -12,10 +12,13 @@ gives are, if anything, a little late.
 from __future__ import annotations
 
 import array
+import ctypes
 import math
 import os
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -36,6 +39,15 @@ _SERVER_SCRIPT = "\n".join([
     "set-default-source vmic",
     "",
 ])
+
+
+def _die_with_parent() -> None:
+    """Run in the child before exec: on Linux, have the kernel stop it if this process dies without cleaning up."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 class AudioLabError(RuntimeError):
@@ -69,7 +81,7 @@ class PrivatePulse:
             ["pulseaudio", "-n", "-F", str(self.folder / "pulse.pa"), "--daemonize=no", "--exit-idle-time=-1",
              "--use-pid-file=no", "--log-target=stderr"],
             env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=(self.folder / "server.log").open("wb"),
+            stderr=(self.folder / "server.log").open("wb"), preexec_fn=_die_with_parent,
         )
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
@@ -111,6 +123,7 @@ class Recorder:
             ["parec", "--raw", "--latency-msec=5", "-d", "vspeaker.monitor", f"--rate={RATE}", "--channels=1",
              "--format=s16le"],
             env=dict(os.environ, **pulse.env), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
         )
         self._thread = threading.Thread(target=self._read, name="recorder", daemon=True)
         self._thread.start()
