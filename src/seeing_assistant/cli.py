@@ -125,6 +125,13 @@ def build_parser() -> argparse.ArgumentParser:
     describe.add_argument("--json", action="store_true", help="print one JSON object with the answer and timings")
     describe.add_argument("--debug", action="store_true", help="show library warnings and full tracebacks")
 
+    app = commands.add_parser("app", help="open the desktop app (also what running with no command does)")
+    app.add_argument("--model", default=None, metavar="ID|DIR", help="the model for this run (default: Settings)")
+    app.add_argument("--device", default=None, metavar="D", help="auto, cpu, cuda, cuda:N or mps for this run")
+    app.add_argument("--dtype", default=None, choices=devices.DTYPE_CHOICES, help="precision for this run")
+    app.add_argument("--quantize", choices=devices.QUANTIZE_CHOICES, default=None, help="4-bit or 8-bit for this run")
+    app.add_argument("--debug", action="store_true", help="show library warnings and full tracebacks")
+
     say = commands.add_parser("say", help="speak text, or write it to a WAV file with --audio-out")
     say.add_argument("text", nargs="*", metavar="TEXT", help="the text to say, or - to read it from standard input")
     _add_voice_options(say)
@@ -150,8 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        parser.print_help()
-        return EXIT_OK
+        args = parser.parse_args(["app"])
     is_debug = bool(getattr(args, "debug", False))
     if not is_debug:
         warnings.simplefilter("ignore")
@@ -164,6 +170,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_download(args)
         if args.command == "say":
             return run_say(args)
+        if args.command == "app":
+            from seeing_assistant import app
+
+            return app.run(args)
         from seeing_assistant import doctor
 
         return doctor.run(args, sys.stdout)

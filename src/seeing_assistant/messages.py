@@ -168,3 +168,46 @@ BAD_VOLUME = "The volume {volume} is not a number from 0 to 1: give one such as 
 NOTHING_TO_SAY = "There is no text to say: give the text as arguments, or pipe it in with 'say -'."
 # Translators: prefix of a warning line; the answer goes on without speech.
 WARNING_PREFIX = "warning"
+
+# --- Settings ---------------------------------------------------------------------------------------------------
+
+# Translators: {path} is the settings file; {reason} the system's explanation.
+SETTINGS_UNREADABLE = (
+    "The settings file {path} cannot be read ({reason}), so the defaults are used: check its permissions."
+)
+# Translators: {path} is the settings file; {reason} a short technical explanation.
+SETTINGS_CORRUPT = (
+    "The settings file {path} was damaged ({reason}), so the defaults are used; the old file was kept beside it "
+    "with .broken added to its name."
+)
+# Translators: {path} is the settings file; {names} lists the settings that were reset.
+SETTINGS_VALUES_RESET = "Some settings in {path} were out of range and are back to their defaults: {names}."
+# Translators: {reason} is the system's explanation.
+SETTINGS_NOT_SAVED = "The settings could not be saved ({reason}): check that the config folder is writable."
+
+# --- Desktop app ------------------------------------------------------------------------------------------------
+
+APP_NAME = "Seeing Assistant"
+MODEL_STILL_LOADING = "The model is still loading: wait for 'Model ready', then try again."
+# Translators: {model} is a model name; {where} is e.g. "cpu, float32".
+MODEL_READY = "Model ready: {model} ({where})."
+# Translators: {model} is a model name.
+MODEL_LOADING = "Loading the model {model}; you can already capture an image."
+NO_IMAGE_YET = "There is no image yet: describe the screen, a window or the clipboard, or open an image first."
+CLIPBOARD_HAS_NO_IMAGE = "The clipboard holds no image: copy an image or an image file, then try again."
+DROP_HAS_NO_FILE = "Only image files can be dropped here: drop a PNG, JPEG or other image file."
+NO_WINDOW_FOUND = "This system cannot tell which window is active, so the whole screen is described instead."
+NO_DISPLAY_FOR_APP = (
+    "The desktop app needs a display, and none is available: run it in a desktop session, or use "
+    "'seeing-assistant describe IMAGE' instead."
+)
+DESCRIBING = "Describing {source}."
+ASKING = "Answering your question."
+ANSWER_DONE = "Answer complete."
+ANSWER_STOPPED = "Stopped."
+NEW_CONVERSATION = "New conversation: capture or open an image."
+ANSWER_COPIED = "The answer was copied to the clipboard."
+NOTHING_TO_COPY = "There is no answer to copy yet."
+SETTINGS_SAVED = "Settings saved."
+# Translators: {reason} is the speech problem; shown once when the app starts without speech.
+SPEECH_OFF = "Speech is off: {reason}"

@@ -1,0 +1,693 @@
+"""The desktop app: capture an image, ask about it, hear the answer, follow up; all by keyboard and screen reader.
+
+The window shows at once; the model loads on the worker thread (:mod:`seeing_assistant.worker`) while the user can
+already capture an image. Every status change is shown in the status line, announced to screen readers and, when
+speech is on, spoken.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QEvent, QMimeData, QObject, QSize, Qt, QThread, QTimer, Signal
+from PySide6.QtGui import (
+    QAccessible,
+    QAccessibleAnnouncementEvent,
+    QCloseEvent,
+    QCursor,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QImage,
+    QKeyEvent,
+    QKeySequence,
+    QPixmap,
+    QShortcut,
+)
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from seeing_assistant import capture, devices, intake, messages, settings, speech, tasks
+from seeing_assistant.errors import SeeingAssistantError
+from seeing_assistant.intake import IntakeImage
+from seeing_assistant.worker import EngineFactory, EngineWorker, Request, load_engine
+
+PREVIEW_SIZE = QSize(240, 160)
+CAPTURE_DELAY_MS = 250  # time for the window to disappear before the screen is grabbed
+
+
+def engine_settings(chosen: settings.Settings) -> Any:
+    """The engine's settings from the app's (the engine module is imported lazily, off the start-up path)."""
+    from seeing_assistant.engine import EngineSettings
+
+    return EngineSettings(model=chosen.model, device=chosen.device, dtype=chosen.dtype, quantize=chosen.quantize,
+                          max_new_tokens=chosen.max_new_tokens)
+
+
+class MainWindow(QMainWindow):
+    """The one window of the app."""
+
+    status_changed = Signal(str)
+
+    def __init__(self, chosen: settings.Settings, factory: EngineFactory = load_engine,
+                 speaker: speech.Speaker | None = None, settings_problem: str | None = None,
+                 save_settings: bool = True) -> None:
+        super().__init__()
+        self.settings = chosen
+        self.save_settings = save_settings
+        self.setWindowTitle(messages.APP_NAME)
+        self.setAccessibleName(messages.APP_NAME)
+        self.setAcceptDrops(True)
+        self.image: IntakeImage | None = None
+        self.request_id = 0
+        self.answering_id: int | None = None
+        self.answer_text = ""
+        self.last_answer = ""
+        self.is_busy = False
+        self.speech_problem: str | None = None
+        self.speaker = speaker if speaker is not None else self._open_speaker()
+        self._build()
+        self._thread = QThread(self)
+        self._thread.setObjectName("seeing-assistant-engine")
+        self.worker = EngineWorker(factory)
+        self.worker.moveToThread(self._thread)
+        self.worker.loading.connect(self._on_loading)
+        self.worker.loaded.connect(self._on_loaded)
+        self.worker.load_failed.connect(self._on_load_failed)
+        self.worker.started.connect(self._on_started)
+        self.worker.chunk.connect(self._on_chunk)
+        self.worker.finished.connect(self._on_finished)
+        self.worker.failed.connect(self._on_failed)
+        self._thread.start()
+        self.worker.load_requested.emit(engine_settings(chosen))
+        for problem in (settings_problem, self.speech_problem):
+            if problem:
+                QTimer.singleShot(0, lambda problem=problem: self.announce(problem, is_error=True))
+
+    # --- Layout ---------------------------------------------------------------------------------------------------
+
+    def _button(self, text: str, name: str, description: str, slot: Callable[[], None],
+                shortcut: str | None = None) -> QPushButton:
+        button = QPushButton(text)
+        button.setAccessibleName(name)
+        hint = f" ({QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)})" if shortcut else ""
+        button.setAccessibleDescription(description + hint)
+        button.setToolTip(description + hint)
+        button.clicked.connect(slot)
+        if shortcut:
+            QShortcut(QKeySequence(shortcut), self, slot)
+        return button
+
+    def _build(self) -> None:
+        central = QWidget()
+        self.setCentralWidget(central)
+        layout = QVBoxLayout(central)
+
+        inputs = QGridLayout()
+        self.screen_button = self._button("Describe &screen", "Describe screen",
+                                          "Capture the screen the pointer is on and describe it",
+                                          self.describe_screen, "Ctrl+Shift+S")
+        self.window_button = self._button("Describe &window", "Describe window",
+                                          "Capture the active window of another application and describe it",
+                                          self.describe_window, "Ctrl+Shift+W")
+        self.clipboard_button = self._button("Describe c&lipboard", "Describe clipboard",
+                                             "Describe the image, or the image file, on the clipboard",
+                                             self.describe_clipboard, "Ctrl+Shift+V")
+        self.open_button = self._button("&Open image...", "Open image", "Choose an image file to describe",
+                                        self.open_image, "Ctrl+O")
+        for column, button in enumerate((self.screen_button, self.window_button, self.clipboard_button,
+                                         self.open_button)):
+            inputs.addWidget(button, 0, column)
+        layout.addLayout(inputs)
+
+        ask_row = QHBoxLayout()
+        question_label = QLabel("&Question:")
+        self.question = QLineEdit()
+        self.question.setAccessibleName("Question")
+        self.question.setAccessibleDescription(
+            "Type a question about the current image and press Enter; leave it empty for a description")
+        self.question.setPlaceholderText("Ask about the image, or leave empty to describe it")
+        self.question.returnPressed.connect(self.ask)
+        self.question.installEventFilter(self)
+        question_label.setBuddy(self.question)
+        task_label = QLabel("Tas&k:")
+        self.task = QComboBox()
+        self.task.setAccessibleName("Task")
+        self.task.setAccessibleDescription("What to do when the question is empty")
+        for name in tasks.TASKS:
+            self.task.addItem(tasks.TASKS[name].label, name)
+        self.task.setCurrentIndex(max(0, self.task.findData(self.settings.default_task)))
+        task_label.setBuddy(self.task)
+        self.ask_button = self._button("&Ask", "Ask", "Ask the question about the current image", self.ask)
+        ask_row.addWidget(question_label)
+        ask_row.addWidget(self.question, 1)
+        ask_row.addWidget(task_label)
+        ask_row.addWidget(self.task)
+        ask_row.addWidget(self.ask_button)
+        layout.addLayout(ask_row)
+
+        middle = QHBoxLayout()
+        conversation_column = QVBoxLayout()
+        conversation_label = QLabel("Co&nversation:")
+        self.conversation = QPlainTextEdit()
+        self.conversation.setReadOnly(True)
+        self.conversation.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByKeyboard
+                                                  | Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.conversation.setAccessibleName("Conversation")
+        self.conversation.setAccessibleDescription(
+            "The questions and answers so far, under 'You:' and 'Assistant:' headings; read it with the arrow keys")
+        conversation_label.setBuddy(self.conversation)
+        conversation_column.addWidget(conversation_label)
+        conversation_column.addWidget(self.conversation, 1)
+        middle.addLayout(conversation_column, 1)
+        preview_column = QVBoxLayout()
+        self.preview = QLabel("No image yet")
+        self.preview.setAccessibleName("Image preview")
+        self.preview.setAccessibleDescription("No image yet")
+        self.preview.setFixedSize(PREVIEW_SIZE)
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setFrameShape(QLabel.Shape.StyledPanel)
+        preview_column.addWidget(self.preview)
+        preview_column.addStretch(1)
+        middle.addLayout(preview_column)
+        layout.addLayout(middle, 1)
+
+        actions = QHBoxLayout()
+        self.stop_button = self._button("S&top", "Stop", "Stop the answer and the speech now", self.stop, "Escape")
+        self.new_button = self._button("&New conversation", "New conversation",
+                                       "Forget the image and the questions so far", self.new_conversation,
+                                       "Ctrl+N")
+        self.copy_button = self._button("&Copy answer", "Copy answer", "Copy the last answer to the clipboard",
+                                        self.copy_answer, "Ctrl+Shift+C")
+        self.settings_button = self._button("S&ettings...", "Settings", "Model, voice and capture settings",
+                                            self.open_settings, "Ctrl+,")
+        for button in (self.stop_button, self.new_button, self.copy_button, self.settings_button):
+            actions.addWidget(button)
+        actions.addStretch(1)
+        layout.addLayout(actions)
+
+        self.status = QLabel("")
+        self.status.setAccessibleName("Status")
+        self.status.setWordWrap(True)
+        self.progress = QProgressBar()
+        self.progress.setAccessibleName("Progress")
+        self.progress.setAccessibleDescription("Shown while the model loads or answers")
+        self.progress.setRange(0, 0)
+        self.progress.setMaximumWidth(160)
+        self.progress.hide()
+        self.statusBar().addWidget(self.status, 1)
+        self.statusBar().addPermanentWidget(self.progress)
+
+        for first, second in zip(
+            (self.screen_button, self.window_button, self.clipboard_button, self.open_button, self.question,
+             self.task, self.ask_button, self.conversation, self.stop_button, self.new_button, self.copy_button),
+            (self.window_button, self.clipboard_button, self.open_button, self.question, self.task,
+             self.ask_button, self.conversation, self.stop_button, self.new_button, self.copy_button,
+             self.settings_button),
+            strict=True,
+        ):
+            QWidget.setTabOrder(first, second)
+        self.resize(900, 600)
+
+    # --- Speech and status ----------------------------------------------------------------------------------------
+
+    def _open_speaker(self) -> speech.Speaker:
+        voice = speech.VoiceSettings(voice=self.settings.voice, rate=self.settings.rate, volume=self.settings.volume)
+        try:
+            with speech.qt_messages_to_log():
+                return speech.open_speaker(voice, earcons=self.settings.earcons)
+        except SeeingAssistantError as error:  # no audio device, no engine, or an unknown voice in the settings
+            self.speech_problem = messages.SPEECH_OFF.format(reason=str(error))
+            return speech.SilentSpeaker()
+
+    def announce(self, text: str, is_error: bool = False, speak: bool = False) -> None:
+        """Show ``text`` in the status line and announce it to screen readers (and speak it, if asked)."""
+        self.status.setText(text)
+        event = QAccessibleAnnouncementEvent(self.status, text)
+        event.setPoliteness(QAccessible.AnnouncementPoliteness.Assertive if is_error
+                            else QAccessible.AnnouncementPoliteness.Polite)
+        QAccessible.updateAccessibility(event)
+        self.status_changed.emit(text)
+        if is_error:
+            self.speaker.earcon("error")
+        if (speak or is_error) and self.settings.speak_automatically:
+            self.speaker.say(text)
+
+    # --- Inputs ---------------------------------------------------------------------------------------------------
+
+    def describe_screen(self) -> None:
+        """Grab the monitor the pointer is on (hiding this window first, unless turned off) and describe it."""
+        self._capture(self._grab_screen)
+
+    def describe_window(self) -> None:
+        """Grab the active window of another application; the whole screen when the platform cannot tell."""
+        self._capture(self._grab_window)
+
+    def _capture(self, grab: Callable[[], IntakeImage | None]) -> None:
+        self._stop_current()
+        if self.settings.hide_window_when_capturing and self.isVisible():
+            self.hide()
+            QTimer.singleShot(CAPTURE_DELAY_MS, lambda: self._grab_and_show(grab))
+        else:
+            self._grab_and_show(grab)
+
+    def _grab_and_show(self, grab: Callable[[], IntakeImage | None]) -> None:
+        try:
+            image = grab()
+        except SeeingAssistantError as error:
+            image = None
+            self._restore_window()
+            self.announce(str(error), is_error=True)
+            return
+        self._restore_window()
+        if image is not None:
+            self.describe(image)
+
+    def _restore_window(self) -> None:
+        if not self.isVisible():
+            self.show()
+            self.raise_()
+            self.activateWindow()
+
+    def _grab_screen(self) -> IntakeImage:
+        ratio = self.devicePixelRatioF()
+        position = QCursor.pos()
+        monitor = capture.monitor_at(int(position.x() * ratio), int(position.y() * ratio))
+        return intake.from_pil(capture.ScreenGrabber().grab(monitor), source="the screen")
+
+    def _grab_window(self) -> IntakeImage:
+        rect = capture.active_window_rect(exclude={int(self.winId())})
+        whole = capture.ScreenGrabber().grab(0)
+        if rect is None:
+            self.announce(messages.NO_WINDOW_FOUND, speak=True)
+            return intake.from_pil(whole, source="the screen")
+        return intake.from_pil(capture.crop_to(whole, rect, capture.desktop_origin()), source="the active window")
+
+    def describe_clipboard(self) -> None:
+        """Describe the clipboard's image, or the image file copied in a file manager."""
+        image = self._image_from_mime(QGuiApplication.clipboard().mimeData(), source="the clipboard image")
+        if image is not None:
+            self.describe(image)
+
+    def _image_from_mime(self, data: QMimeData | None, source: str) -> IntakeImage | None:
+        """The image in clipboard or drop data (image bytes or a local file), or None after saying why not."""
+        try:
+            if data is not None and data.hasUrls():
+                files = [url.toLocalFile() for url in data.urls() if url.isLocalFile()]
+                if files:
+                    return intake.load_path(files[0])
+            if data is not None and data.hasImage():
+                picture = QImage(data.imageData())
+                if not picture.isNull():
+                    return intake.load_bytes(_png_bytes(picture), source=source)
+        except SeeingAssistantError as error:
+            self.announce(str(error), is_error=True)
+            return None
+        self.announce(messages.CLIPBOARD_HAS_NO_IMAGE if source == "the clipboard image"
+                      else messages.DROP_HAS_NO_FILE, is_error=True)
+        return None
+
+    def open_image(self) -> None:
+        """Choose an image file in a dialog and describe it."""
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open image", os.path.expanduser("~"),
+            "Images (*.png *.jpg *.jpeg *.gif *.bmp *.tif *.tiff *.webp);;All files (*)")
+        if path:
+            self.open_path(path)
+
+    def open_path(self, path: str) -> None:
+        """Describe the image file at ``path`` (a bad file gets one sentence)."""
+        try:
+            image = intake.load_path(path)
+        except SeeingAssistantError as error:
+            self.announce(str(error), is_error=True)
+            return
+        self.describe(image)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        """Accept files and images."""
+        if event.mimeData().hasUrls() or event.mimeData().hasImage():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        """Describe the dropped image file."""
+        event.acceptProposedAction()
+        image = self._image_from_mime(event.mimeData(), source="the dropped image")
+        if image is not None:
+            self.describe(image)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Ctrl+V in the Question field pastes an image as a new image to describe (text pastes as usual)."""
+        if (watched is self.question and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent)
+                and event.matches(QKeySequence.StandardKey.Paste)):
+            data = QGuiApplication.clipboard().mimeData()
+            if data is not None and (data.hasImage() or (data.hasUrls() and not data.hasText())):
+                self.describe_clipboard()
+                return True
+        return super().eventFilter(watched, event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Ctrl+V anywhere else in the window pastes an image to describe."""
+        if event.matches(QKeySequence.StandardKey.Paste):
+            self.describe_clipboard()
+            return
+        super().keyPressEvent(event)
+
+    # --- Asking ---------------------------------------------------------------------------------------------------
+
+    def _question(self) -> str:
+        typed = self.question.text().strip()
+        return tasks.prompt_for(self.task.currentData(), typed or None)
+
+    def describe(self, image: IntakeImage) -> None:
+        """Start a new conversation about ``image`` and answer the question (or the task's description)."""
+        self.image = image
+        self._show_preview(image)
+        self.conversation.clear()
+        self.last_answer = ""
+        self._send(Request(0, self._question(), image, self.settings.max_new_tokens),
+                   messages.DESCRIBING.format(source=image.source))
+
+    def ask(self) -> None:
+        """Ask the question about the current image (a follow-up keeps the conversation)."""
+        if self.image is None:
+            self.announce(messages.NO_IMAGE_YET, is_error=True)
+            return
+        self._send(Request(0, self._question(), None, self.settings.max_new_tokens), messages.ASKING)
+
+    def _send(self, request: Request, status: str) -> None:
+        self._stop_current()
+        self.request_id += 1
+        request = Request(self.request_id, request.question, request.image, request.max_new_tokens)
+        self.worker.supersede(self.request_id)
+        shown = self.question.text().strip() or self.task.currentText()
+        self._append(("\n\n" if self.conversation.toPlainText() else "") + f"You:\n{shown}\n\nAssistant:\n")
+        self.question.clear()
+        self.answering_id = self.request_id
+        self.answer_text = ""
+        self.is_busy = True
+        self.progress.show()
+        self.announce(status)
+        self.speaker.earcon("start")
+        self.worker.answer_requested.emit(request)
+
+    def _stop_current(self) -> None:
+        """Cancel the answer in progress and silence the speech (a new request interrupts the previous one)."""
+        if self.answering_id is not None:
+            self.worker.supersede(self.request_id + 1)
+            self._end_answer(messages.ANSWER_STOPPED, announce=False)
+        self.speaker.stop()
+
+    def stop(self) -> None:
+        """Stop generation and speech at once (the Stop button and Escape)."""
+        was_busy = self.answering_id is not None
+        self.request_id += 1
+        self.worker.supersede(self.request_id)
+        self.speaker.stop()
+        if was_busy:
+            self._end_answer(messages.ANSWER_STOPPED)
+
+    def _end_answer(self, status: str, announce: bool = True) -> None:
+        if self.answering_id is not None and self.answer_text:
+            self.last_answer = self.answer_text
+        self.answering_id = None
+        self.is_busy = False
+        self.progress.hide()
+        if announce:
+            self.announce(status)
+
+    def _on_started(self, request_id: int) -> None:
+        if request_id == self.answering_id:
+            self.question.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _on_chunk(self, request_id: int, piece: str) -> None:
+        if request_id != self.answering_id:
+            return
+        if not self.answer_text:
+            piece = piece.lstrip()
+        self.answer_text += piece
+        self._append(piece)
+        if self.settings.speak_automatically:
+            self.speaker.feed(piece)
+
+    def _on_finished(self, request_id: int, details: dict[str, Any]) -> None:
+        if request_id != self.answering_id:
+            return
+        if not self.answer_text.strip():
+            self._append(messages.EMPTY_ANSWER)
+            self.answer_text = messages.EMPTY_ANSWER
+            if self.settings.speak_automatically:
+                self.speaker.feed(messages.EMPTY_ANSWER)
+        if self.settings.speak_automatically:
+            self.speaker.finish()
+            self.speaker.earcon("done")
+        self.last_answer = self.answer_text
+        self._end_answer(messages.ANSWER_STOPPED if details.get("is_cancelled") else messages.ANSWER_DONE)
+
+    def _on_failed(self, request_id: int, text: str) -> None:
+        if request_id != self.answering_id:
+            return
+        self._append(text)
+        self.answering_id = None
+        self.is_busy = False
+        self.progress.hide()
+        self.announce(text, is_error=True)
+
+    def _append(self, text: str) -> None:
+        cursor = self.conversation.textCursor()
+        cursor.movePosition(cursor.MoveOperation.End)
+        cursor.insertText(text)
+
+    def _show_preview(self, image: IntakeImage) -> None:
+        picture = image.image.copy()
+        picture.thumbnail((PREVIEW_SIZE.width(), PREVIEW_SIZE.height()))
+        data = picture.convert("RGB").tobytes("raw", "RGB")
+        qimage = QImage(data, picture.width, picture.height, picture.width * 3, QImage.Format.Format_RGB888).copy()
+        self.preview.setPixmap(QPixmap.fromImage(qimage))
+        width, height = image.original_size
+        alternative = f"Preview of {image.source}, {width} by {height} pixels"
+        self.preview.setAccessibleDescription(alternative)
+        self.preview.setToolTip(alternative)
+
+    # --- Other actions --------------------------------------------------------------------------------------------
+
+    def new_conversation(self) -> None:
+        """Forget the image and the turns."""
+        self.stop()
+        self.image = None
+        self.last_answer = ""
+        self.conversation.clear()
+        self.preview.clear()
+        self.preview.setText("No image yet")
+        self.preview.setAccessibleDescription("No image yet")
+        self.announce(messages.NEW_CONVERSATION)
+        self.screen_button.setFocus()
+
+    def copy_answer(self) -> None:
+        """Put the last answer on the clipboard."""
+        text = self.answer_text if self.answering_id is not None else self.last_answer
+        if not text:
+            self.announce(messages.NOTHING_TO_COPY, is_error=True)
+            return
+        QGuiApplication.clipboard().setText(text)
+        self.announce(messages.ANSWER_COPIED)
+
+    def open_settings(self) -> None:
+        """Show the Settings dialog; a changed model reloads in the background."""
+        dialog = SettingsDialog(self.settings, self)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        chosen = dialog.chosen()
+        reload = (chosen.model, chosen.device, chosen.dtype, chosen.quantize) != (
+            self.settings.model, self.settings.device, self.settings.dtype, self.settings.quantize)
+        voice_changed = (chosen.voice, chosen.rate, chosen.volume, chosen.earcons) != (
+            self.settings.voice, self.settings.rate, self.settings.volume, self.settings.earcons)
+        self.settings = chosen
+        if self.save_settings:
+            try:
+                settings.save(chosen)
+            except OSError as error:
+                self.announce(messages.SETTINGS_NOT_SAVED.format(reason=error.strerror or error), is_error=True)
+                return
+        if voice_changed and isinstance(self.speaker, speech.VoiceSpeaker):
+            self.speaker.close()
+            self.speaker = self._open_speaker()
+        if reload:
+            self.stop()
+            self.worker.load_requested.emit(engine_settings(chosen))
+        self.announce(messages.SETTINGS_SAVED)
+
+    # --- Worker status --------------------------------------------------------------------------------------------
+
+    def _on_loading(self, model: str) -> None:
+        self.progress.show()
+        self.announce(messages.MODEL_LOADING.format(model=model))
+
+    def _on_loaded(self, text: str) -> None:
+        if not self.is_busy:
+            self.progress.hide()
+        self.announce(text)
+
+    def _on_load_failed(self, text: str) -> None:
+        if not self.is_busy:
+            self.progress.hide()
+        self.announce(text, is_error=True)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Stop everything and end the worker thread before the window goes (also mid-answer)."""
+        self.hide()
+        self.request_id += 1
+        self.worker.supersede(self.request_id)
+        self.speaker.close()
+        self._thread.quit()
+        self._thread.wait()
+        event.accept()
+
+
+class SettingsDialog(QDialog):
+    """Model, device, precision, 4-bit; voice, rate, volume, speak automatically; capture and answers."""
+
+    def __init__(self, current: settings.Settings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.setAccessibleName("Settings")
+        self.current = current
+        form = QFormLayout(self)
+
+        def named(widget: QWidget, name: str, description: str) -> Any:
+            widget.setAccessibleName(name)
+            widget.setAccessibleDescription(description)
+            widget.setToolTip(description)
+            return widget
+
+        self.model = named(QLineEdit(current.model), "Model", "A downloaded model id or a model folder")
+        self.device = named(QComboBox(), "Device", "Where the model runs")
+        for device in ("auto", "cpu", "cuda", "mps"):
+            self.device.addItem(device)
+        if self.device.findText(current.device) < 0:
+            self.device.addItem(current.device)
+        self.device.setCurrentText(current.device)
+        self.dtype = named(QComboBox(), "Precision", "auto: float16 on a GPU, float32 on the CPU")
+        for dtype in devices.DTYPE_CHOICES:
+            self.dtype.addItem(dtype)
+        self.dtype.setCurrentText(current.dtype)
+        self.four_bit = named(QCheckBox("&4-bit weights (NVIDIA GPUs)"), "4-bit weights",
+                              "Load the model in 4 bits with bitsandbytes: far less GPU memory")
+        self.four_bit.setChecked(current.quantize == "4bit")
+        self.voice = named(QLineEdit(current.voice or ""), "Voice",
+                           "A voice id, name or language code; empty for the default voice")
+        self.rate = named(QSpinBox(), "Speech rate", "Words per minute, 80 to 500; below 80 uses the voice's default")
+        self.rate.setRange(0, 500)
+        self.rate.setSpecialValueText("default")
+        self.rate.setValue(current.rate or 0)
+        self.volume = named(QDoubleSpinBox(), "Volume", "From 0 to 1")
+        self.volume.setRange(0.0, 1.0)
+        self.volume.setSingleStep(0.1)
+        self.volume.setValue(current.volume)
+        self.speak = named(QCheckBox("S&peak answers automatically"), "Speak answers automatically",
+                           "Read each answer aloud while it is written")
+        self.speak.setChecked(current.speak_automatically)
+        self.earcons = named(QCheckBox("Play &sounds at start and end"), "Play sounds at start and end",
+                             "Short sounds when an answer starts, ends or fails")
+        self.earcons.setChecked(current.earcons)
+        self.hide_window = named(QCheckBox("&Hide this window while capturing"), "Hide this window while capturing",
+                                 "Keep the app's own window out of screen captures")
+        self.hide_window.setChecked(current.hide_window_when_capturing)
+        self.default_task = named(QComboBox(), "Default task", "What to do when no question is typed")
+        for name in tasks.TASKS:
+            self.default_task.addItem(tasks.TASKS[name].label, name)
+        self.default_task.setCurrentIndex(max(0, self.default_task.findData(current.default_task)))
+        self.max_tokens = named(QSpinBox(), "Maximum answer length", "In tokens (about three quarters of a word)")
+        self.max_tokens.setRange(16, 4096)
+        self.max_tokens.setValue(current.max_new_tokens)
+        for label, widget in (("&Model:", self.model), ("&Device:", self.device), ("P&recision:", self.dtype),
+                              ("", self.four_bit), ("&Voice:", self.voice), ("R&ate:", self.rate),
+                              ("Vol&ume:", self.volume), ("", self.speak), ("", self.earcons),
+                              ("", self.hide_window), ("Default &task:", self.default_task),
+                              ("Ma&ximum answer length:", self.max_tokens)):
+            if label:
+                form.addRow(label, widget)
+            else:
+                form.addRow(widget)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        for button in buttons.buttons():
+            button.setAccessibleName(button.text().replace("&", ""))
+        form.addRow(buttons)
+
+    def chosen(self) -> settings.Settings:
+        """The settings as the dialog shows them."""
+        return settings.Settings(
+            model=self.model.text().strip() or self.current.model,
+            device=self.device.currentText(),
+            dtype=self.dtype.currentText(),
+            quantize="4bit" if self.four_bit.isChecked() else None,
+            voice=self.voice.text().strip() or None,
+            rate=self.rate.value() if self.rate.value() >= 80 else None,
+            volume=round(self.volume.value(), 2),
+            speak_automatically=self.speak.isChecked(),
+            earcons=self.earcons.isChecked(),
+            hide_window_when_capturing=self.hide_window.isChecked(),
+            default_task=self.default_task.currentData(),
+            max_new_tokens=self.max_tokens.value(),
+        )
+
+
+def _png_bytes(picture: QImage) -> bytes:
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    picture.save(buffer, b"PNG")
+    buffer.close()
+    return bytes(data.data())
+
+
+def run(args: argparse.Namespace) -> int:
+    """Open the app; ``--model``, ``--device``, ``--dtype`` and ``--quantize`` override the settings for this run."""
+    started = time.perf_counter()
+    if not capture.has_display() and os.environ.get("QT_QPA_PLATFORM") not in ("offscreen", "minimal"):
+        raise SeeingAssistantError(messages.NO_DISPLAY_FOR_APP)
+    QApplication.setApplicationName(messages.APP_NAME)
+    QApplication.setApplicationDisplayName(messages.APP_NAME)
+    QApplication.setDesktopFileName("seeing-assistant")
+    application = QApplication.instance() or QApplication(sys.argv[:1])
+    chosen, problem = settings.load()
+    overrides = {name: getattr(args, name) for name in ("model", "device", "dtype", "quantize")
+                 if getattr(args, name, None) is not None}
+    for name, value in overrides.items():
+        setattr(chosen, name, value)
+    window = MainWindow(chosen, settings_problem=problem, save_settings=True)
+    window.show()
+    window.screen_button.setFocus()
+    if os.environ.get("SEEING_ASSISTANT_REPORT_STARTUP"):
+        QTimer.singleShot(0, lambda: print(f"window shown after {time.perf_counter() - started:.3f} s "
+                                           f"(torch imported: {'torch' in sys.modules})", flush=True))
+    return int(application.exec())
+
