@@ -285,7 +285,7 @@ class MainWindow(QMainWindow):
             return
         self._restore_window()
         if image is not None:
-            self.describe(image)
+            self.describe(image, task=tasks.SCREEN_TASK)
 
     def _restore_window(self) -> None:
         if not self.isVisible():
@@ -323,7 +323,7 @@ class MainWindow(QMainWindow):
             if data is not None and data.hasImage():
                 picture = QImage(data.imageData())
                 if not picture.isNull():
-                    return intake.load_bytes(_png_bytes(picture), source=source)
+                    return intake.from_pil(_pil_image(picture), source=source)
         except SeeingAssistantError as error:
             self.announce(str(error), is_error=True)
             return None
@@ -379,17 +379,22 @@ class MainWindow(QMainWindow):
 
     # --- Asking ---------------------------------------------------------------------------------------------------
 
-    def _question(self) -> str:
+    def _question(self, task: str | None = None) -> tuple[str, str]:
+        """The prompt for the model, and what the conversation shows under "You:"."""
         typed = self.question.text().strip()
-        return tasks.prompt_for(self.task.currentData(), typed or None)
+        if typed:
+            return tasks.prompt_for(self.task.currentData(), typed), typed
+        chosen = tasks.task_named(task) if task else tasks.TASKS[self.task.currentData()]
+        return tasks.prompt_for(chosen.name, None), chosen.label
 
-    def describe(self, image: IntakeImage) -> None:
-        """Start a new conversation about ``image`` and answer the question (or the task's description)."""
+    def describe(self, image: IntakeImage, task: str | None = None) -> None:
+        """Start a new conversation about ``image``: the typed question, else ``task`` (default: the chosen one)."""
         self.image = image
         self._show_preview(image)
         self.conversation.clear()
         self.last_answer = ""
-        self._send(Request(0, self._question(), image, self.settings.max_new_tokens),
+        prompt, shown = self._question(task)
+        self._send(Request(0, prompt, image, self.settings.max_new_tokens), shown,
                    messages.DESCRIBING.format(source=image.source))
 
     def ask(self) -> None:
@@ -397,14 +402,14 @@ class MainWindow(QMainWindow):
         if self.image is None:
             self.announce(messages.NO_IMAGE_YET, is_error=True)
             return
-        self._send(Request(0, self._question(), None, self.settings.max_new_tokens), messages.ASKING)
+        prompt, shown = self._question()
+        self._send(Request(0, prompt, None, self.settings.max_new_tokens), shown, messages.ASKING)
 
-    def _send(self, request: Request, status: str) -> None:
+    def _send(self, request: Request, shown: str, status: str) -> None:
         self._stop_current()
         self.request_id += 1
         request = Request(self.request_id, request.question, request.image, request.max_new_tokens)
         self.worker.supersede(self.request_id)
-        shown = self.question.text().strip() or self.task.currentText()
         self._append(("\n\n" if self.conversation.toPlainText() else "") + f"You:\n{shown}\n\nAssistant:\n")
         self.question.clear()
         self.answering_id = self.request_id
@@ -519,9 +524,11 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         """Show the Settings dialog; a changed model reloads in the background."""
         dialog = SettingsDialog(self.settings, self)
-        if dialog.exec() != QDialog.DialogCode.Accepted:
-            return
-        chosen = dialog.chosen()
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.apply_settings(dialog.chosen())
+
+    def apply_settings(self, chosen: settings.Settings) -> None:
+        """Use and save ``chosen``: a new voice reopens the speaker, a new model reloads in the background."""
         reload = (chosen.model, chosen.device, chosen.dtype, chosen.quantize) != (
             self.settings.model, self.settings.device, self.settings.dtype, self.settings.quantize)
         voice_changed = (chosen.voice, chosen.rate, chosen.volume, chosen.earcons) != (
@@ -658,15 +665,13 @@ class SettingsDialog(QDialog):
         )
 
 
-def _png_bytes(picture: QImage) -> bytes:
-    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+def _pil_image(picture: QImage) -> Any:
+    """A PIL copy of a QImage (RGBA)."""
+    from PIL import Image
 
-    data = QByteArray()
-    buffer = QBuffer(data)
-    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    picture.save(buffer, b"PNG")
-    buffer.close()
-    return bytes(data.data())
+    rgba = picture.convertToFormat(QImage.Format.Format_RGBA8888)
+    data = bytes(rgba.constBits())
+    return Image.frombuffer("RGBA", (rgba.width(), rgba.height()), data, "raw", "RGBA", rgba.bytesPerLine(), 1).copy()
 
 
 def run(args: argparse.Namespace) -> int:
