@@ -246,6 +246,25 @@ def test_closing_mid_answer_shuts_down_cleanly(qtbot: QtBot, tmp_path: Path) -> 
     assert time.monotonic() - started < 2
 
 
+def test_a_blank_image_is_called_blank_and_so_are_follow_ups(make_window: Callable[..., MainWindow],
+                                                             tmp_path: Path, qtbot: QtBot) -> None:
+    engine = ScriptedEngine()
+    window = make_window(engine)
+    window.open_path(str(picture(tmp_path, "black.png", (640, 480), (0, 0, 0)).with_name("black.png")))
+    wait_done(qtbot, window)
+    black = tmp_path / "curtain.png"
+    Image.new("RGB", (640, 480), "black").save(black)
+    window.open_path(str(black))
+    wait_done(qtbot, window)
+    window.question.setText("Is there a button?")
+    window.ask_button.click()
+    wait_done(qtbot, window)
+    blank = "The image is blank: it is a single colour (black)."
+    assert window.conversation.toPlainText().endswith(f"Assistant:\n{blank}\n\nYou:\nIs there a button?\n\n"
+                                                      f"Assistant:\n{blank}")
+    assert len(engine.asked) == 1  # only the first, non-blank picture went to the model
+
+
 # --- Inputs: files, drops, the clipboard and the real screen --------------------------------------------------
 
 
@@ -433,8 +452,9 @@ def test_the_app_command_shows_the_window_at_once_without_torch(tiny_model: Path
         line = process.stdout.readline()
     finally:
         process.terminate()
-        process.wait(30)
-    assert line.startswith("window shown after ") and line.rstrip().endswith("(torch imported: False)"), line
+        rest, errors = process.communicate(timeout=30)
+    assert line.startswith("window shown after ") and line.rstrip().endswith("(torch imported: False)"), (
+        line, rest, errors)
     assert not (config_dir / "settings.json").exists()  # --model applied to this run only
 
 

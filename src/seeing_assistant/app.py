@@ -211,7 +211,8 @@ class MainWindow(QMainWindow):
         layout.addLayout(actions)
 
         self.status = QLabel("")
-        self.status.setAccessibleName("Status")
+        # No accessible name: a label's name is its text, which is what a screen reader should read here.
+        self.status.setAccessibleDescription("The app's status")
         self.status.setWordWrap(True)
         self.progress = QProgressBar()
         self.progress.setAccessibleName("Progress")

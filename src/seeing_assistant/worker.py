@@ -62,6 +62,7 @@ class EngineWorker(QObject):
         self._engine: Any = None
         self._load_error: str | None = messages.MODEL_STILL_LOADING
         self._conversation: Any = None
+        self._blank: IntakeImage | None = None
         self.load_requested.connect(self._load)
         self.answer_requested.connect(self._answer)
 
@@ -109,9 +110,11 @@ class EngineWorker(QObject):
         if not self._is_current(request.id):
             return  # a newer request came in while this one waited
         self.started.emit(request.id)
-        if request.image is not None and request.image.is_blank:
-            # A single colour shows nothing: say so without the model, and invent nothing.
-            text = request.image.blank_answer()
+        if request.image is not None:
+            self._blank = request.image if request.image.is_blank else None
+        if self._blank is not None:
+            # A single colour shows nothing: say so without the model, also to follow-ups, and invent nothing.
+            text = self._blank.blank_answer()
             self._conversation = None
             self.chunk.emit(request.id, text)
             self.finished.emit(request.id, {"text": text, "is_cancelled": False, "is_blank": True})
