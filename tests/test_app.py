@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QAccessible, QDragEnterEvent, QDropEvent, QGuiApplication
-from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QWidget
+from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from seeing_assistant import messages, settings, speech
@@ -151,6 +151,46 @@ def test_controls_carry_exactly_the_names_a_screen_reader_reads(make_window: Cal
                           window.new_button, window.copy_button, window.settings_button]
     # On Linux a combo box's name is its value; Orca reads its label through the label's buddy relation.
     assert window.task.accessibleName() == "Task"
+
+
+def test_large_text_and_high_contrast_keep_everything_readable(qtbot: QtBot) -> None:
+    from PySide6.QtGui import QColor, QPalette
+
+    application = QApplication.instance()
+    assert isinstance(application, QApplication)
+    font, palette = application.font(), application.palette()
+    big = application.font()
+    big.setPointSizeF(font.pointSizeF() * 2)
+    contrast = QPalette()
+    for role, colour in ((QPalette.ColorRole.Window, "black"), (QPalette.ColorRole.WindowText, "white"),
+                         (QPalette.ColorRole.Base, "black"), (QPalette.ColorRole.Text, "yellow"),
+                         (QPalette.ColorRole.Button, "black"), (QPalette.ColorRole.ButtonText, "white")):
+        contrast.setColor(role, QColor(colour))
+    application.setFont(big)
+    application.setPalette(contrast)
+    try:
+        window = MainWindow(settings.Settings(), factory=lambda _: ScriptedEngine(), speaker=speech.SilentSpeaker(),
+                            save_settings=False)
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        screen = QGuiApplication.primaryScreen().availableGeometry()
+        needed = window.minimumSizeHint()
+        assert needed.width() <= screen.width() and needed.height() <= screen.height(), needed
+        for button in window.findChildren(QPushButton):
+            label = button.text().replace("&", "")
+            assert button.width() >= button.fontMetrics().horizontalAdvance(label), label  # no clipped labels
+        ARTIFACTS.mkdir(exist_ok=True)
+        window.resize(min(1280, needed.width() + 100), min(800, needed.height() + 100))
+        qtbot.wait(100)
+        shot = window.grab().toImage()
+        shot.save(str(ARTIFACTS / "app-window-200-percent-high-contrast.png"))
+        centre = shot.pixelColor(window.conversation.geometry().center())
+        assert (centre.red(), centre.green(), centre.blue()) == (0, 0, 0)  # the theme's colours, not ours
+        window.close()
+    finally:
+        application.setFont(font)
+        application.setPalette(palette)
 
 
 def test_every_status_is_shown_and_announced(make_window: Callable[..., MainWindow], tmp_path: Path,
