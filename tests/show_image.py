@@ -1,6 +1,7 @@
-"""Show an image in a borderless window at the top-left of the screen, then print "shown" once it is visible.
+"""Show an image in a borderless window, then print "shown" and its X window id once it is visible.
 
-Used by screen-capture tests to put known pixels on a real (Xvfb) screen.
+Usage: show_image.py IMAGE [LEFT TOP] (default: the top-left corner). Used by screen-capture tests to put known
+pixels on a real (Xvfb) screen, as another application's window.
 """
 
 import sys
@@ -17,16 +18,17 @@ def main() -> int:
     label.setWindowFlags(Qt.WindowType.FramelessWindowHint)
     pixmap = QPixmap(sys.argv[1])
     label.setPixmap(pixmap)
-    label.move(0, 0)
+    left, top = (int(sys.argv[2]), int(sys.argv[3])) if len(sys.argv) > 3 else (0, 0)
+    label.move(left, top)
     label.show()
     target = pixmap.toImage().pixelColor(10, 10)
 
     def check() -> None:
         with mss.MSS() as screen:
-            shot = screen.grab({"left": 10, "top": 10, "width": 1, "height": 1})
+            shot = screen.grab({"left": left + 10, "top": top + 10, "width": 1, "height": 1})
         blue, green, red = shot.raw[0], shot.raw[1], shot.raw[2]
         if (red, green, blue) == (target.red(), target.green(), target.blue()):
-            print("shown", flush=True)
+            print("shown", int(label.winId()), flush=True)
         else:
             QTimer.singleShot(50, check)
 

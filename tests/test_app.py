@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -385,6 +386,30 @@ def test_describe_screen_hides_the_window_grabs_the_real_screen_and_comes_back(
     assert image.image.getpixel((20, 20)) == (0, 0, 0)
     ARTIFACTS.mkdir(exist_ok=True)
     window.grab().save(str(ARTIFACTS / "app-window.png"))
+
+
+def test_describe_window_cuts_out_the_other_applications_active_window(
+        make_window: Callable[..., MainWindow], tmp_path: Path, qtbot: QtBot) -> None:
+    engine = ScriptedEngine()
+    window = make_window(engine)
+    window.move(0, 0)
+    other = picture(tmp_path, "other.png", (300, 200), (250, 120, 0))
+    shown = subprocess.Popen([sys.executable, str(Path(__file__).parent / "show_image.py"), str(other), "800", "500"],
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert shown.stdout is not None
+        line = shown.stdout.readline()
+        assert line.startswith("shown "), line
+        # No window manager under Xvfb: give the other application the input focus, as clicking on it would.
+        subprocess.run(["xdotool", "windowfocus", "--sync", line.split()[1]], check=True, timeout=10)
+        window.window_button.click()
+        qtbot.waitUntil(lambda: bool(engine.asked) and window.answering_id is None, timeout=10000)
+    finally:
+        shown.terminate()
+        shown.wait(10)
+    image = engine.asked[0][0]
+    assert (image.source, image.original_size) == ("the active window", (300, 200))
+    assert image.image.getpixel((150, 150)) == (250, 120, 0) and image.image.getpixel((20, 20)) == (20, 20, 220)
 
 
 def test_describe_window_falls_back_to_the_screen_with_a_note(make_window: Callable[..., MainWindow],

@@ -167,7 +167,7 @@ def test_describe_screen_grabs_the_real_screen(tiny_model: Path, env: dict[str, 
     shown = subprocess.Popen([sys.executable, str(Path(__file__).parent / "show_image.py"), str(picture)],
                              stdout=subprocess.PIPE, text=True, env=env)
     try:
-        assert shown.stdout is not None and shown.stdout.readline().strip() == "shown"
+        assert shown.stdout is not None and shown.stdout.readline().startswith("shown ")
         run = run_cli(["describe", "--screen", "--model", str(tiny_model), "--max-new-tokens", "8", "--json"], env)
     finally:
         shown.terminate()
