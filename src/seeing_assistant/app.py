@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -43,16 +44,19 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
+    QMenu,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QSpinBox,
+    QSystemTrayIcon,
     QVBoxLayout,
     QWidget,
 )
 
 from seeing_assistant import capture, devices, intake, messages, settings, speech, tasks
 from seeing_assistant.errors import SeeingAssistantError
+from seeing_assistant.hotkeys import DEFAULT_HOTKEYS, Hotkeys
 from seeing_assistant.intake import IntakeImage
 from seeing_assistant.worker import EngineFactory, EngineWorker, Request, load_engine
 
@@ -72,11 +76,17 @@ class MainWindow(QMainWindow):
     """The one window of the app."""
 
     status_changed = Signal(str)
+    action_requested = Signal(str)  # from hotkeys, the tray and `seeing-assistant trigger` (any thread)
 
     def __init__(self, chosen: settings.Settings, factory: EngineFactory = load_engine,
                  speaker: speech.Speaker | None = None, settings_problem: str | None = None,
-                 save_settings: bool = True) -> None:
+                 save_settings: bool = True, use_hotkeys: bool = False) -> None:
         super().__init__()
+        self.hotkeys: Hotkeys | None = None
+        self.tray: QSystemTrayIcon | None = None
+        self.is_quitting = False
+        self.is_quiet_capture = False
+        self.is_quiet_answer = False
         self.settings = chosen
         self.save_settings = save_settings
         self.setWindowTitle(messages.APP_NAME)
@@ -104,7 +114,12 @@ class MainWindow(QMainWindow):
         self.worker.failed.connect(self._on_failed)
         self._thread.start()
         self.worker.load_requested.emit(engine_settings(chosen))
-        for problem in (settings_problem, self.speech_problem):
+        self.action_requested.connect(self.perform)
+        problems = [settings_problem, self.speech_problem]
+        if use_hotkeys:
+            self.hotkeys = Hotkeys(chosen.hotkeys, self.action_requested.emit)
+            problems += self.hotkeys.start()
+        for problem in problems:
             if problem:
                 QTimer.singleShot(0, lambda problem=problem: self.announce(problem, is_error=True))
 
@@ -258,6 +273,34 @@ class MainWindow(QMainWindow):
         if (speak or is_error) and self.settings.speak_automatically:
             self.speaker.say(text)
 
+    # --- Actions from outside the window (hotkeys, tray, trigger) -------------------------------------------------
+
+    def perform(self, action: str) -> None:
+        """Carry out an action without taking the focus from the user's application (except ask and show)."""
+        if action in ("describe-screen", "describe-window", "describe-clipboard"):
+            self.is_quiet_capture = True
+            {"describe-screen": self.describe_screen, "describe-window": self.describe_window,
+             "describe-clipboard": self.describe_clipboard}[action]()
+        elif action == "ask":
+            self.bring_to_front()
+            self.question.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        elif action == "repeat":
+            if self.last_answer:
+                self.speaker.say(self.last_answer)
+            else:
+                self.announce(messages.NOTHING_TO_REPEAT, is_error=True)
+        elif action == "stop":
+            self.stop()
+        elif action == "show":
+            self.bring_to_front()
+
+    def bring_to_front(self) -> None:
+        """Show, raise and activate the window."""
+        self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, False)
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
+
     # --- Inputs ---------------------------------------------------------------------------------------------------
 
     def describe_screen(self) -> None:
@@ -270,29 +313,36 @@ class MainWindow(QMainWindow):
 
     def _capture(self, grab: Callable[[], IntakeImage | None]) -> None:
         self._stop_current()
+        quiet, self.is_quiet_capture = self.is_quiet_capture, False
         if self.settings.hide_window_when_capturing and self.isVisible():
             self.hide()
-            QTimer.singleShot(CAPTURE_DELAY_MS, lambda: self._grab_and_show(grab))
+            QTimer.singleShot(CAPTURE_DELAY_MS, lambda: self._grab_and_show(grab, quiet))
         else:
-            self._grab_and_show(grab)
+            self._grab_and_show(grab, quiet, was_hidden=False)
 
-    def _grab_and_show(self, grab: Callable[[], IntakeImage | None]) -> None:
+    def _grab_and_show(self, grab: Callable[[], IntakeImage | None], quiet: bool = False,
+                       was_hidden: bool = True) -> None:
         try:
             image = grab()
         except SeeingAssistantError as error:
             image = None
-            self._restore_window()
+            self._restore_window(quiet, was_hidden)
             self.announce(str(error), is_error=True)
             return
-        self._restore_window()
+        self._restore_window(quiet, was_hidden)
         if image is not None:
-            self.describe(image, task=tasks.SCREEN_TASK)
+            self.describe(image, task=tasks.SCREEN_TASK, quiet=quiet)
 
-    def _restore_window(self) -> None:
-        if not self.isVisible():
+    def _restore_window(self, quiet: bool, was_hidden: bool) -> None:
+        """Show the window again after a capture; from a hotkey, without taking the focus."""
+        if not was_hidden or self.isVisible():
+            return
+        if quiet:
+            self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, True)
             self.show()
-            self.raise_()
-            self.activateWindow()
+            self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, False)
+        else:
+            self.bring_to_front()
 
     def _grab_screen(self) -> IntakeImage:
         ratio = self.devicePixelRatioF()
@@ -388,7 +438,7 @@ class MainWindow(QMainWindow):
         chosen = tasks.task_named(task) if task else tasks.TASKS[self.task.currentData()]
         return tasks.prompt_for(chosen.name, None), chosen.label
 
-    def describe(self, image: IntakeImage, task: str | None = None) -> None:
+    def describe(self, image: IntakeImage, task: str | None = None, quiet: bool = False) -> None:
         """Start a new conversation about ``image``: the typed question, else ``task`` (default: the chosen one)."""
         self.image = image
         self._show_preview(image)
@@ -396,7 +446,7 @@ class MainWindow(QMainWindow):
         self.last_answer = ""
         prompt, shown = self._question(task)
         self._send(Request(0, prompt, image, self.settings.max_new_tokens), shown,
-                   messages.DESCRIBING.format(source=image.source))
+                   messages.DESCRIBING.format(source=image.source), quiet=quiet)
 
     def ask(self) -> None:
         """Ask the question about the current image (a follow-up keeps the conversation)."""
@@ -406,7 +456,7 @@ class MainWindow(QMainWindow):
         prompt, shown = self._question()
         self._send(Request(0, prompt, None, self.settings.max_new_tokens), shown, messages.ASKING)
 
-    def _send(self, request: Request, shown: str, status: str) -> None:
+    def _send(self, request: Request, shown: str, status: str, quiet: bool = False) -> None:
         self._stop_current()
         self.request_id += 1
         request = Request(self.request_id, request.question, request.image, request.max_new_tokens)
@@ -414,6 +464,7 @@ class MainWindow(QMainWindow):
         self._append(("\n\n" if self.conversation.toPlainText() else "") + f"You:\n{shown}\n\nAssistant:\n")
         self.question.clear()
         self.answering_id = self.request_id
+        self.is_quiet_answer = quiet
         self.answer_text = ""
         self.is_busy = True
         self.progress.show()
@@ -447,7 +498,7 @@ class MainWindow(QMainWindow):
             self.announce(status)
 
     def _on_started(self, request_id: int) -> None:
-        if request_id == self.answering_id:
+        if request_id == self.answering_id and not self.is_quiet_answer:
             self.question.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _on_chunk(self, request_id: int, piece: str) -> None:
@@ -534,13 +585,21 @@ class MainWindow(QMainWindow):
             self.settings.model, self.settings.device, self.settings.dtype, self.settings.quantize)
         voice_changed = (chosen.voice, chosen.rate, chosen.volume, chosen.earcons) != (
             self.settings.voice, self.settings.rate, self.settings.volume, self.settings.earcons)
-        self.settings = chosen
+        before, self.settings = self.settings, chosen
         if self.save_settings:
             try:
                 settings.save(chosen)
             except OSError as error:
                 self.announce(messages.SETTINGS_NOT_SAVED.format(reason=error.strerror or error), is_error=True)
                 return
+        if chosen.start_at_login != before.start_at_login:
+            command = shutil.which("seeing-assistant") or f"{sys.executable} -m seeing_assistant"
+            settings.set_start_at_login(chosen.start_at_login, command)
+        if self.hotkeys is not None and chosen.hotkeys != before.hotkeys:
+            self.hotkeys.stop()
+            self.hotkeys = Hotkeys(chosen.hotkeys, self.action_requested.emit)
+            for problem in self.hotkeys.start():
+                self.announce(problem, is_error=True)
         if voice_changed and isinstance(self.speaker, speech.VoiceSpeaker):
             self.speaker.close()
             self.speaker = self._open_speaker()
@@ -565,9 +624,25 @@ class MainWindow(QMainWindow):
             self.progress.hide()
         self.announce(text, is_error=True)
 
+    def quit(self) -> None:
+        """Quit the app (the tray's Quit): closing the window then really ends it."""
+        self.is_quitting = True
+        self.close()
+
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Stop everything and end the worker thread before the window goes (also mid-answer)."""
+        """Stop everything and end the worker thread before the window goes (also mid-answer).
+
+        With a tray icon, closing the window only hides it: the app stays at hand until Quit.
+        """
+        if self.tray is not None and not self.is_quitting:
+            self.hide()
+            event.ignore()
+            return
         self.hide()
+        if self.hotkeys is not None:
+            self.hotkeys.stop()
+        if self.tray is not None:
+            self.tray.hide()
         self.request_id += 1
         self.worker.supersede(self.request_id)
         self.speaker.close()
@@ -632,11 +707,24 @@ class SettingsDialog(QDialog):
         self.max_tokens = named(QSpinBox(), "Maximum answer length", "In tokens (about three quarters of a word)")
         self.max_tokens.setRange(16, 4096)
         self.max_tokens.setValue(current.max_new_tokens)
+        self.start_minimised = named(QCheckBox("Start &minimised to the tray"), "Start minimised to the tray",
+                                     "Start without showing the window, where the desktop has a tray")
+        self.start_minimised.setChecked(current.start_minimised)
+        self.start_at_login = named(QCheckBox("Start at &login"), "Start at login",
+                                    "Start the app when you log in (an autostart entry on Linux)")
+        self.start_at_login.setChecked(current.start_at_login)
+        self.chords: dict[str, QLineEdit] = {}
+        for action, chord in {**DEFAULT_HOTKEYS, **current.hotkeys}.items():
+            spoken = action.replace("-", " ")
+            self.chords[action] = named(QLineEdit(chord), f"Hotkey: {spoken}",
+                                        f"The key chord for {spoken}, such as Ctrl+Alt+Shift+S; empty for none")
         for label, widget in (("&Model:", self.model), ("&Device:", self.device), ("P&recision:", self.dtype),
                               ("", self.four_bit), ("&Voice:", self.voice), ("R&ate:", self.rate),
                               ("Vol&ume:", self.volume), ("", self.speak), ("", self.earcons),
                               ("", self.hide_window), ("Default &task:", self.default_task),
-                              ("Ma&ximum answer length:", self.max_tokens)):
+                              ("Ma&ximum answer length:", self.max_tokens), ("", self.start_minimised),
+                              ("", self.start_at_login),
+                              *((f"Hotkey, {name.replace('-', ' ')}:", edit) for name, edit in self.chords.items())):
             if label:
                 form.addRow(label, widget)
             else:
@@ -663,6 +751,9 @@ class SettingsDialog(QDialog):
             hide_window_when_capturing=self.hide_window.isChecked(),
             default_task=self.default_task.currentData(),
             max_new_tokens=self.max_tokens.value(),
+            hotkeys={action: edit.text().strip() for action, edit in self.chords.items() if edit.text().strip()},
+            start_minimised=self.start_minimised.isChecked(),
+            start_at_login=self.start_at_login.isChecked(),
         )
 
 
@@ -675,8 +766,41 @@ def _pil_image(picture: QImage) -> Any:
     return Image.frombuffer("RGBA", (rgba.width(), rgba.height()), data, "raw", "RGBA", rgba.bytesPerLine(), 1).copy()
 
 
+def _performer(window: MainWindow, action: str) -> Callable[[], None]:
+    return lambda: window.perform(action)
+
+
+def add_tray(window: MainWindow) -> QSystemTrayIcon | None:
+    """A tray icon with the same actions and Quit, where the desktop has a tray."""
+    if not QSystemTrayIcon.isSystemTrayAvailable():
+        return None
+    tray = QSystemTrayIcon(window.windowIcon() if not window.windowIcon().isNull() else
+                           QApplication.style().standardIcon(QApplication.style().StandardPixmap.SP_ComputerIcon),
+                           window)
+    tray.setToolTip(messages.APP_NAME)
+    menu = QMenu(window)
+    for label, action in (("Describe screen", "describe-screen"), ("Describe window", "describe-window"),
+                          ("Describe clipboard", "describe-clipboard"), ("Ask a question", "ask"),
+                          ("Repeat the last answer", "repeat"), ("Stop", "stop"), ("Show the window", "show")):
+        menu.addAction(label, _performer(window, action))
+    menu.addSeparator()
+    menu.addAction("Quit", window.quit)
+    tray.setContextMenu(menu)
+    tray.activated.connect(lambda reason: window.bring_to_front()
+                           if reason == QSystemTrayIcon.ActivationReason.Trigger else None)
+    tray.show()
+    window.tray = tray
+    QApplication.setQuitOnLastWindowClosed(False)
+    return tray
+
+
 def run(args: argparse.Namespace) -> int:
-    """Open the app; ``--model``, ``--device``, ``--dtype`` and ``--quantize`` override the settings for this run."""
+    """Open the app; ``--model``, ``--device``, ``--dtype`` and ``--quantize`` override the settings for this run.
+
+    When the app is already running, it is asked to show its window instead, and this process ends.
+    """
+    from seeing_assistant import instance
+
     started = time.perf_counter()
     if not capture.has_display() and os.environ.get("QT_QPA_PLATFORM") not in ("offscreen", "minimal"):
         raise SeeingAssistantError(messages.NO_DISPLAY_FOR_APP)
@@ -684,16 +808,26 @@ def run(args: argparse.Namespace) -> int:
     QApplication.setApplicationDisplayName(messages.APP_NAME)
     QApplication.setDesktopFileName("seeing-assistant")
     application = QApplication.instance() or QApplication(sys.argv[:1])
+    if instance.send("show") == "ok":
+        print(messages.ALREADY_RUNNING, flush=True)
+        return 0
     chosen, problem = settings.load()
     overrides = {name: getattr(args, name) for name in ("model", "device", "dtype", "quantize")
                  if getattr(args, name, None) is not None}
     for name, value in overrides.items():
         setattr(chosen, name, value)
-    window = MainWindow(chosen, settings_problem=problem, save_settings=True)
-    window.show()
-    window.screen_button.setFocus()
+    window = MainWindow(chosen, settings_problem=problem, save_settings=True, use_hotkeys=True)
+    server = instance.InstanceServer(lambda action: window.action_requested.emit(action))
+    if not server.listen():
+        QTimer.singleShot(0, lambda: window.announce(messages.INSTANCE_SOCKET_FAILED, is_error=True))
+    add_tray(window)
+    if not (chosen.start_minimised and window.tray is not None):
+        window.show()
+        window.screen_button.setFocus()
     if os.environ.get("SEEING_ASSISTANT_REPORT_STARTUP"):
         QTimer.singleShot(0, lambda: print(f"window shown after {time.perf_counter() - started:.3f} s "
                                            f"(torch imported: {'torch' in sys.modules})", flush=True))
-    return int(application.exec())
-
+    try:
+        return int(application.exec())
+    finally:
+        server.close()

@@ -24,6 +24,7 @@ from seeing_assistant.errors import (
     BadInputError,
     SeeingAssistantError,
 )
+from seeing_assistant.instance_actions import ACTIONS
 
 PROG = "seeing-assistant"
 
@@ -132,6 +133,11 @@ def build_parser() -> argparse.ArgumentParser:
     app.add_argument("--quantize", choices=devices.QUANTIZE_CHOICES, default=None, help="4-bit or 8-bit for this run")
     app.add_argument("--debug", action="store_true", help="show library warnings and full tracebacks")
 
+    trigger = commands.add_parser("trigger", help="send an action to the running app (bind this to keys on Wayland)")
+    trigger.add_argument("action", choices=ACTIONS, metavar="ACTION", help="one of: " + ", ".join(ACTIONS))
+    trigger.add_argument("--start", action="store_true", help="start the app first if it is not running")
+    trigger.add_argument("--debug", action="store_true", help="show full tracebacks")
+
     say = commands.add_parser("say", help="speak text, or write it to a WAV file with --audio-out")
     say.add_argument("text", nargs="*", metavar="TEXT", help="the text to say, or - to read it from standard input")
     _add_voice_options(say)
@@ -170,6 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_download(args)
         if args.command == "say":
             return run_say(args)
+        if args.command == "trigger":
+            return run_trigger(args)
         if args.command == "app":
             from seeing_assistant import app
 
@@ -343,6 +351,34 @@ def run_describe(args: argparse.Namespace) -> int:
     if args.audio_out:
         result["audio_out"] = args.audio_out
     _emit(args, result, streamed=bool(answer.text))
+    return EXIT_OK
+
+
+def run_trigger(args: argparse.Namespace) -> int:
+    """``trigger``: send an action to the running app over its local socket (only this user can open it)."""
+    import subprocess
+    import time
+
+    from PySide6.QtCore import QCoreApplication
+
+    from seeing_assistant import instance
+
+    application = QCoreApplication.instance() or QCoreApplication([])
+    reply = instance.send(args.action)
+    if reply is None and args.start:
+        subprocess.Popen([sys.executable, "-m", "seeing_assistant", "app"], start_new_session=True,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while reply is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+            reply = instance.send(args.action)
+    del application
+    if reply is None:
+        print_error(messages.APP_NOT_RUNNING)
+        return 1
+    if reply != "ok":
+        print_error(reply.removeprefix("error: "))
+        return 1
     return EXIT_OK
 
 

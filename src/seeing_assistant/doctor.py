@@ -103,6 +103,19 @@ def speech_lines() -> list[str]:
     return lines
 
 
+def hotkey_lines() -> list[str]:
+    """Whether global hotkeys can work here, and on which display server."""
+    from seeing_assistant import hotkeys
+
+    reason = hotkeys.unavailable_reason()
+    return [
+        "Hotkeys:",
+        f"  display server: {hotkeys.display_server()}",
+        "  global hotkeys: " + ("available (pynput)" if reason is None else f"not available: {reason}"),
+        "  'seeing-assistant trigger ACTION' works everywhere the app runs",
+    ]
+
+
 def run(args: argparse.Namespace, out: TextIO) -> int:
     """Print the report; always exits 0, since it reports problems rather than failing on them."""
     import torch
@@ -116,6 +129,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         *accelerator_lines(),
         *model_lines(args.model, args.device, args.dtype, args.quantize),
         *speech_lines(),
+        *hotkey_lines(),
     ]
     out.write("\n".join(lines) + "\n")
     return 0

@@ -211,3 +211,29 @@ NOTHING_TO_COPY = "There is no answer to copy yet."
 SETTINGS_SAVED = "Settings saved."
 # Translators: {reason} is the speech problem; shown once when the app starts without speech.
 SPEECH_OFF = "Speech is off: {reason}"
+
+# --- Hotkeys, trigger, tray -------------------------------------------------------------------------------------
+
+HOTKEYS_WAYLAND = (
+    "Global hotkeys do not work for this app under Wayland: bind 'seeing-assistant trigger describe-screen' "
+    "(and the other actions) to keys in your desktop's keyboard settings instead."
+)
+HOTKEYS_NO_DISPLAY = "Global hotkeys need a desktop session, and none is running."
+# Translators: {reason} is the hotkey library's explanation.
+HOTKEYS_UNAVAILABLE = (
+    "Global hotkeys could not be started ({reason}): bind 'seeing-assistant trigger ACTION' to keys in your "
+    "desktop's keyboard settings instead."
+)
+# Translators: {chord} is a key chord such as Ctrl+Alt+Shift+S; {action} an action such as describe-screen.
+HOTKEY_INVALID = (
+    "{chord} is not a key chord that can be used for {action}: choose one with Ctrl, Alt, Shift or Super and a key, "
+    "in Settings."
+)
+# Translators: {chord} is a key chord.
+HOTKEY_TWICE = "{chord} is set for two actions: give each action its own chord in Settings."
+APP_NOT_RUNNING = "Seeing Assistant is not running: start it first, or add --start."
+ALREADY_RUNNING = "Seeing Assistant is already running: its window was brought to the front."
+# Translators: {action} is what the user asked to trigger.
+UNKNOWN_ACTION = "There is no action {action}: use one of {choices}."
+INSTANCE_SOCKET_FAILED = "The app could not open its control socket, so 'seeing-assistant trigger' cannot reach it."
+NOTHING_TO_REPEAT = "There is no answer to repeat yet."

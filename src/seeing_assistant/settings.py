@@ -11,11 +11,12 @@ import dataclasses
 import json
 import os
 import tempfile
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from seeing_assistant import devices, messages, model_store, tasks
+from seeing_assistant.hotkeys import DEFAULT_HOTKEYS
 
 CONFIG_ENV = "SEEING_ASSISTANT_CONFIG_DIR"
 FILE_NAME = "settings.json"
@@ -37,6 +38,9 @@ class Settings:
     hide_window_when_capturing: bool = True
     default_task: str = tasks.DEFAULT_TASK
     max_new_tokens: int = 400
+    hotkeys: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_HOTKEYS))
+    start_minimised: bool = False
+    start_at_login: bool = False
 
     def problems(self) -> list[str]:
         """Why a value cannot be used (names of the fields), so that a hand-edited file is caught."""
@@ -55,6 +59,8 @@ class Settings:
             wrong.append("max_new_tokens")
         if not self.model.strip():
             wrong.append("model")
+        if not all(isinstance(key, str) and isinstance(value, str) for key, value in self.hotkeys.items()):
+            wrong.append("hotkeys")
         return wrong
 
 
@@ -105,7 +111,8 @@ def load() -> tuple[Settings, str | None]:
 _TYPES: dict[str, tuple[type, ...]] = {
     "model": (str,), "device": (str,), "dtype": (str,), "quantize": (str, type(None)), "voice": (str, type(None)),
     "rate": (int, type(None)), "volume": (float, int), "speak_automatically": (bool,), "earcons": (bool,),
-    "hide_window_when_capturing": (bool,), "default_task": (str,), "max_new_tokens": (int,),
+    "hide_window_when_capturing": (bool,), "default_task": (str,), "max_new_tokens": (int,), "hotkeys": (dict,),
+    "start_minimised": (bool,), "start_at_login": (bool,),
 }
 
 
@@ -138,3 +145,32 @@ def save(settings: Settings) -> Path:
         Path(temporary).unlink(missing_ok=True)
         raise
     return path
+
+
+AUTOSTART_ENTRY = """[Desktop Entry]
+Type=Application
+Name=Seeing Assistant
+Comment=Describe the screen aloud, offline
+Exec={command} app
+X-GNOME-Autostart-enabled=true
+"""
+
+
+def autostart_path() -> Path:
+    """The XDG autostart entry that starts the app at login (Linux desktops)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "autostart" / "seeing-assistant.desktop"
+
+
+def set_start_at_login(enabled: bool, command: str) -> None:
+    """Write or remove the autostart entry (only on Linux and other XDG desktops)."""
+    import sys
+
+    if sys.platform in ("win32", "darwin"):
+        return
+    path = autostart_path()
+    if enabled:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(AUTOSTART_ENTRY.format(command=command), encoding="utf-8")
+    else:
+        path.unlink(missing_ok=True)

@@ -1,0 +1,155 @@
+"""Global hotkeys, `seeing-assistant trigger`, one instance per user, the autostart entry: on a real X server."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QGuiApplication
+from pytestqt.qtbot import QtBot
+
+from seeing_assistant import hotkeys, instance, messages, settings, speech
+from seeing_assistant.app import MainWindow
+from tests.helpers import COMMAND
+from tests.test_app import ScriptedEngine, picture
+
+SHOW_IMAGE = Path(__file__).parent / "show_image.py"
+
+
+def test_chords_are_written_for_pynput_and_bad_ones_are_refused() -> None:
+    assert hotkeys.to_pynput("Ctrl+Alt+Shift+S") == "<ctrl>+<alt>+<shift>+s"
+    assert hotkeys.to_pynput("super + F5") == "<cmd>+<f5>"
+    for bad in ("S", "Ctrl+", "A+B", ""):
+        with pytest.raises(ValueError):
+            hotkeys.to_pynput(bad)
+    found: list[str] = []
+    keys = hotkeys.Hotkeys({"stop": "X", "repeat": "Ctrl+Alt+Shift+R", "ask": "Ctrl+Alt+Shift+R"}, found.append)
+    problems = keys.start()
+    keys.stop()
+    assert problems == [messages.HOTKEY_INVALID.format(chord="X", action="stop"),
+                        messages.HOTKEY_TWICE.format(chord="Ctrl+Alt+Shift+R")]
+
+
+def test_wayland_is_told_to_use_trigger(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
+    assert hotkeys.display_server().startswith("Wayland")
+    assert hotkeys.unavailable_reason() == messages.HOTKEYS_WAYLAND
+
+
+@pytest.fixture(autouse=True)
+def private_runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test has its own runtime folder, so its control socket is its own."""
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    monkeypatch.setenv(settings.CONFIG_ENV, str(tmp_path / "config"))
+    return runtime
+
+
+@pytest.fixture
+def running(qtbot: QtBot) -> Iterator[tuple[MainWindow, ScriptedEngine, instance.InstanceServer]]:
+    engine = ScriptedEngine()
+    window = MainWindow(settings.Settings(hide_window_when_capturing=False), factory=lambda _: engine,
+                        speaker=speech.SilentSpeaker(), save_settings=False, use_hotkeys=True)
+    qtbot.addWidget(window)
+    server = instance.InstanceServer(window.action_requested.emit)
+    assert server.listen()
+    window.move(0, 0)
+    window.show()
+    qtbot.waitUntil(lambda: window.status.text().startswith("Model ready"), timeout=10000)
+    yield window, engine, server
+    server.close()
+    window.close()
+
+
+def cli(args: list[str], qtbot: QtBot) -> subprocess.CompletedProcess[str]:
+    """Run the command while this process's Qt event loop keeps answering the control socket."""
+    process = subprocess.Popen([str(COMMAND), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    qtbot.waitUntil(lambda: process.poll() is not None, timeout=60000)
+    out, err = process.communicate()
+    return subprocess.CompletedProcess(args, process.returncode, out, err)
+
+
+@pytest.mark.display
+def test_the_chord_describes_the_screen_while_another_application_keeps_the_focus(
+        running: tuple[MainWindow, ScriptedEngine, instance.InstanceServer], tmp_path: Path, qtbot: QtBot) -> None:
+    window, engine, _ = running
+    assert window.hotkeys is not None and window.hotkeys.problems == []
+    other = subprocess.Popen([sys.executable, str(SHOW_IMAGE), str(picture(tmp_path, "o.png", (300, 200))), "800",
+                              "500"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert other.stdout is not None
+        line = other.stdout.readline()
+        window_id = line.split()[1]
+        subprocess.run(["xdotool", "windowfocus", "--sync", window_id], check=True, timeout=10)
+        subprocess.run(["xdotool", "key", "ctrl+alt+shift+s"], check=True, timeout=10)
+        qtbot.waitUntil(lambda: bool(engine.asked) and window.answering_id is None, timeout=10000)
+        focused = subprocess.run(["xdotool", "getwindowfocus"], capture_output=True, text=True, timeout=10).stdout
+    finally:
+        other.terminate()
+        other.wait(10)
+    assert engine.asked[0][0].source == "the screen"
+    assert window.conversation.toPlainText().endswith("It says OK.")
+    assert focused.strip() == window_id  # the answer came without taking the focus from the other application
+
+
+@pytest.mark.display
+def test_trigger_reaches_the_running_app_over_a_socket_only_this_user_can_open(
+        running: tuple[MainWindow, ScriptedEngine, instance.InstanceServer], tmp_path: Path, qtbot: QtBot) -> None:
+    window, engine, server = running
+    mode = os.stat(server.path).st_mode
+    assert stat.S_ISSOCK(mode) and mode & 0o077 == 0, oct(mode)  # no access for group or others
+    assert os.stat(Path(server.path).parent).st_mode & 0o077 == 0
+    path = picture(tmp_path, "clip.png", (123, 77))
+    xclip = subprocess.Popen(["xclip", "-quiet", "-selection", "clipboard", "-t", "image/png", "-i", str(path)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        qtbot.waitUntil(lambda: QGuiApplication.clipboard().mimeData().hasImage(), timeout=10000)
+        done = cli(["trigger", "describe-clipboard"], qtbot)
+        assert (done.returncode, done.stderr) == (0, "")
+        qtbot.waitUntil(lambda: bool(engine.asked) and window.answering_id is None, timeout=10000)
+    finally:
+        xclip.terminate()
+        xclip.wait(10)
+    assert engine.asked[0][0].original_size == (123, 77)
+    assert cli(["trigger", "repeat"], qtbot).returncode == 0
+    assert window.speaker.sentences[-2:] == ["A window with a button.", "It says OK."]
+    assert cli(["trigger", "stop"], qtbot).returncode == 0
+
+
+@pytest.mark.display
+def test_a_second_launch_only_brings_the_first_window_forward(
+        running: tuple[MainWindow, ScriptedEngine, instance.InstanceServer], qtbot: QtBot) -> None:
+    window, _, _ = running
+    window.hide()
+    done = cli(["app", "--model", "/no/such/model"], qtbot)
+    assert (done.returncode, done.stdout.strip(), done.stderr) == (0, messages.ALREADY_RUNNING, "")
+    qtbot.waitUntil(window.isVisible, timeout=5000)
+
+
+def test_trigger_without_a_running_app_says_so(env: dict[str, str], private_runtime: Path) -> None:
+    done = subprocess.run([str(COMMAND), "trigger", "describe-screen"], env={**env,
+                          "XDG_RUNTIME_DIR": str(private_runtime)}, capture_output=True, text=True, timeout=60,
+                          check=False)
+    assert done.returncode == 1
+    assert done.stderr == f"seeing-assistant: error: {messages.APP_NOT_RUNNING}\n"
+
+
+def test_start_at_login_writes_an_xdg_autostart_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    settings.set_start_at_login(True, "/usr/bin/seeing-assistant")
+    entry = tmp_path / "xdg" / "autostart" / "seeing-assistant.desktop"
+    assert "Exec=/usr/bin/seeing-assistant app" in entry.read_text()
+    settings.set_start_at_login(False, "/usr/bin/seeing-assistant")
+    assert not entry.exists()
+
+
+def test_doctor_reports_the_hotkey_back_end(env: dict[str, str]) -> None:
+    report = subprocess.run([str(COMMAND), "doctor"], env=env, capture_output=True, text=True, timeout=120,
+                            check=False).stdout
+    assert "Hotkeys:\n  display server: X11\n  global hotkeys: available (pynput)" in report
