@@ -6,8 +6,8 @@ The app runs in this process with a tiny random model, its real speaker playing 
 speaker that is recorded in 5 ms blocks. ``xdotool key ctrl+alt+shift+s`` is sent ``--runs`` times; the clock starts
 just before it and stops at the first piece of the answer in the Conversation view, and at the first loud block of
 the recording. The tiny model writes no full stops, so its first spoken chunk is the whole 24-token answer: the
-sound figure includes generating all of it. The window stays on screen (hiding it, the default, adds 250 ms; under Xvfb there would be nothing
-else to describe).
+sound figure includes generating all of it. The window stays on screen (hiding it, the default, adds 250 ms;
+under Xvfb there would be nothing else to describe).
 """
 
 from __future__ import annotations
