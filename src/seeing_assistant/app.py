@@ -113,7 +113,9 @@ class MainWindow(QMainWindow):
         self.worker.finished.connect(self._on_finished)
         self.worker.failed.connect(self._on_failed)
         self._thread.start()
-        self.worker.load_requested.emit(engine_settings(chosen))
+        # Loading starts once the event loop runs, so that importing torch on the worker thread does not compete
+        # with showing the window.
+        QTimer.singleShot(0, lambda: self.worker.load_requested.emit(engine_settings(chosen)))
         self.action_requested.connect(self.perform)
         problems = [settings_problem, self.speech_problem]
         if use_hotkeys:
