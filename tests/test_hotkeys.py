@@ -95,7 +95,23 @@ def test_the_chord_describes_the_screen_while_another_application_keeps_the_focu
         other.wait(10)
     assert engine.asked[0][0].source == "the screen"
     assert window.conversation.toPlainText().endswith("It says OK.")
+    assert window.speaker.sentences[-2:] == ["A window with a button.", "It says OK."]  # and it was spoken
     assert focused.strip() == window_id  # the answer came without taking the focus from the other application
+
+
+@pytest.mark.display
+def test_pressing_the_chord_again_while_busy_restarts_and_stop_stops(
+        running: tuple[MainWindow, ScriptedEngine, instance.InstanceServer], qtbot: QtBot) -> None:
+    window, engine, _ = running
+    engine.words, engine.delay = ["word. "] * 300, 0.01
+    for _ in range(3):
+        subprocess.run(["xdotool", "key", "ctrl+alt+shift+s"], check=True, timeout=10)
+    qtbot.waitUntil(lambda: "word." in window.conversation.toPlainText(), timeout=10000)
+    subprocess.run(["xdotool", "key", "ctrl+alt+shift+x"], check=True, timeout=10)
+    qtbot.waitUntil(lambda: window.answering_id is None, timeout=10000)
+    assert window.status.text() == messages.ANSWER_STOPPED
+    assert window.conversation.toPlainText().count("Assistant:") == 1
+    assert window.conversation.toPlainText().count("word.") < 300
 
 
 @pytest.mark.display
