@@ -177,3 +177,64 @@ def build_llava(folder: Path, size: ModelSize = TINY, seed: int = 0) -> Path:
     model.save_pretrained(folder)
     processor.save_pretrained(folder)
     return folder
+
+
+def build_whisper(folder: Path, seed: int = 0) -> Path:
+    """A tiny random Whisper with a byte-level tokenizer, saved with its processor: the real classes and pipeline.
+
+    Byte tokens that are not printable ASCII are suppressed, so that transcripts are readable (if meaningless) text.
+    """
+    import json
+
+    import torch
+    from transformers import (
+        GenerationConfig,
+        WhisperConfig,
+        WhisperFeatureExtractor,
+        WhisperForConditionalGeneration,
+        WhisperProcessor,
+        WhisperTokenizer,
+    )
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    printable = list(range(ord("!"), ord("~") + 1))
+    others = list(range(ord("\u00a1"), ord("\u00ac") + 1)) + list(range(ord("\u00ae"), ord("\u00ff") + 1))
+    byte_values = printable + others
+    characters = [chr(value) for value in byte_values]
+    extra = 0
+    for value in range(256):
+        if value not in byte_values:
+            byte_values.append(value)
+            characters.append(chr(256 + extra))
+            extra += 1
+    vocab = {character: index for index, character in enumerate(characters)}
+    specials = ["<|endoftext|>", "<|startoftranscript|>", "<|en|>", "<|translate|>", "<|transcribe|>",
+                "<|startoflm|>", "<|startofprev|>", "<|nocaptions|>", "<|notimestamps|>"]
+    for special in specials:
+        vocab[special] = len(vocab)
+    (folder / "vocab.json").write_text(json.dumps(vocab))
+    (folder / "merges.txt").write_text("#version: 0.2\n")
+    end = vocab["<|endoftext|>"]
+    tokenizer = WhisperTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"), unk_token="<|endoftext|>",
+                                 bos_token="<|endoftext|>", eos_token="<|endoftext|>", pad_token="<|endoftext|>")
+    tokenizer.add_special_tokens({"additional_special_tokens": specials[1:]})
+    config = WhisperConfig(
+        vocab_size=len(vocab), num_mel_bins=80, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
+        decoder_attention_heads=2, d_model=64, encoder_ffn_dim=128, decoder_ffn_dim=128, max_source_positions=1500,
+        max_target_positions=128, decoder_start_token_id=vocab["<|startoftranscript|>"], eos_token_id=end,
+        pad_token_id=end, bos_token_id=end, begin_suppress_tokens=None, suppress_tokens=None,
+    )
+    torch.manual_seed(seed)
+    model = WhisperForConditionalGeneration(config).eval()
+    letters = {ord(character) for character in "abcdefghijklmnopqrstuvwxyz "}
+    suppressed = [index for index, value in enumerate(byte_values) if value not in letters]
+    model.generation_config = GenerationConfig(
+        decoder_start_token_id=vocab["<|startoftranscript|>"], eos_token_id=end, pad_token_id=end,
+        no_timestamps_token_id=vocab["<|notimestamps|>"], is_multilingual=False, max_length=128,
+        forced_decoder_ids=None, begin_suppress_tokens=[end], suppress_tokens=suppressed,
+    )
+    model.save_pretrained(folder)
+    WhisperProcessor(feature_extractor=WhisperFeatureExtractor(feature_size=80), tokenizer=tokenizer).save_pretrained(
+        folder)
+    return folder

@@ -26,6 +26,8 @@ from seeing_assistant.errors import (
 )
 from seeing_assistant.instance_actions import ACTIONS
 
+ASR_DEFAULT = "openai/whisper-base.en"  # seeing_assistant.asr.DEFAULT_ASR_MODEL, without importing numpy here
+
 PROG = "seeing-assistant"
 
 
@@ -121,6 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
     describe.add_argument("--task", choices=list(tasks.TASKS), metavar="NAME",
                           help="preset: " + ", ".join(tasks.TASKS) + " (default: screen with --screen, else photo)")
     _add_model_options(describe)
+    describe.add_argument("--question-audio", metavar="FILE.wav", help="a spoken question, transcribed first")
+    describe.add_argument("--asr-model", default=ASR_DEFAULT, metavar="ID|DIR",
+                          help="speech recognition model for --question-audio (default: %(default)s)")
     describe.add_argument("--speak", action="store_true", help="speak the answer while it is written")
     _add_voice_options(describe)
     describe.add_argument("--json", action="store_true", help="print one JSON object with the answer and timings")
@@ -138,14 +143,24 @@ def build_parser() -> argparse.ArgumentParser:
     trigger.add_argument("--start", action="store_true", help="start the app first if it is not running")
     trigger.add_argument("--debug", action="store_true", help="show full tracebacks")
 
+    transcribe = commands.add_parser("transcribe", help="turn a spoken question in a WAV file into text")
+    transcribe.add_argument("audio", metavar="FILE.wav", help="the recording")
+    transcribe.add_argument("--asr-model", default=ASR_DEFAULT, metavar="ID|DIR",
+                            help="speech recognition model (default: %(default)s)")
+    transcribe.add_argument("--device", default="auto", metavar="D", help="auto, cpu, cuda, cuda:N or mps")
+    transcribe.add_argument("--json", action="store_true", help="print the text with timings as JSON")
+    transcribe.add_argument("--debug", action="store_true", help="show library warnings and full tracebacks")
+
     say = commands.add_parser("say", help="speak text, or write it to a WAV file with --audio-out")
     say.add_argument("text", nargs="*", metavar="TEXT", help="the text to say, or - to read it from standard input")
     _add_voice_options(say)
     say.add_argument("--debug", action="store_true", help="show library warnings and full tracebacks")
 
     download = commands.add_parser("download", help="download a model once, so the app can run offline")
-    download.add_argument("model", nargs="?", default=model_store.DEFAULT_MODEL, metavar="MODEL",
-                          help="Hugging Face model id (default: %(default)s)")
+    download.add_argument("model", nargs="?", default=None, metavar="MODEL",
+                          help=f"Hugging Face model id (default: {model_store.DEFAULT_MODEL}, or with --asr "
+                               f"{ASR_DEFAULT})")
+    download.add_argument("--asr", action="store_true", help="download the speech recognition model instead")
     download.add_argument("--debug", action="store_true", help="show full tracebacks")
 
     doctor = commands.add_parser("doctor", help="check this computer: versions, accelerators, the model on disk")
@@ -154,6 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--device", default="auto", metavar="D", help="the device to check (default: auto)")
     doctor.add_argument("--dtype", default="auto", choices=devices.DTYPE_CHOICES, help="the precision to check")
     doctor.add_argument("--quantize", choices=devices.QUANTIZE_CHOICES, default=None, help="check 4-bit or 8-bit")
+    doctor.add_argument("--asr-model", default=ASR_DEFAULT, metavar="ID|DIR",
+                        help="the speech recognition model to check (default: %(default)s)")
     doctor.add_argument("--debug", action="store_true", help="show full tracebacks")
     return parser
 
@@ -176,6 +193,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_download(args)
         if args.command == "say":
             return run_say(args)
+        if args.command == "transcribe":
+            return run_transcribe(args)
         if args.command == "trigger":
             return run_trigger(args)
         if args.command == "app":
@@ -271,8 +290,9 @@ def _finish_speech(speaker: Any, is_stopped: bool) -> None:
 def run_describe(args: argparse.Namespace) -> int:
     """``describe``: check the input, load the model, and stream the answer to stdout (and the speaker)."""
     task = args.task or (tasks.SCREEN_TASK if args.screen else tasks.DEFAULT_TASK)
-    question = tasks.prompt_for(task, args.question)
     image = _read_image(args)
+    spoken = _spoken_question(args)
+    question = tasks.prompt_for(task, spoken or args.question)
     speaker = _open_speaker(args)
     result: dict[str, Any] = {
         "model": args.model,
@@ -354,6 +374,42 @@ def run_describe(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_transcribe(args: argparse.Namespace) -> int:
+    """``transcribe``: print the text of a spoken question."""
+    from seeing_assistant import asr
+
+    audio = asr.load_wav(args.audio).checked()
+    recognizer = asr.Recognizer.load(args.asr_model, args.device)
+    transcript = recognizer.transcribe(audio)
+    if args.json:
+        print(json.dumps({"text": transcript.text, "audio_s": round(transcript.audio_s, 3),
+                          "transcribe_s": round(transcript.seconds, 4), "load_s": round(recognizer.load_s, 3),
+                          "real_time_factor": round(transcript.real_time_factor, 4), "model": args.asr_model,
+                          "device": recognizer.device}, ensure_ascii=False))
+    else:
+        print(transcript.text)
+    if not transcript.text:
+        print_error(messages.NOTHING_UNDERSTOOD)
+        return EXIT_BAD_INPUT
+    return EXIT_OK
+
+
+def _spoken_question(args: argparse.Namespace) -> str | None:
+    """The transcript of --question-audio, said on stderr so that the user knows what was heard."""
+    if not args.question_audio:
+        return None
+    if args.question:
+        raise BadInputError(messages.QUESTION_AND_AUDIO)
+    from seeing_assistant import asr
+
+    audio = asr.load_wav(args.question_audio).checked()
+    transcript = asr.Recognizer.load(args.asr_model, args.device).transcribe(audio)
+    if not transcript.text:
+        raise BadInputError(messages.NOTHING_UNDERSTOOD)
+    print(messages.YOU_ASKED.format(text=transcript.text), file=sys.stderr, flush=True)
+    return transcript.text
+
+
 def run_trigger(args: argparse.Namespace) -> int:
     """``trigger``: send an action to the running app over its local socket (only this user can open it)."""
     import subprocess
@@ -430,6 +486,7 @@ def _emit(args: argparse.Namespace, result: dict[str, Any], streamed: bool) -> N
 
 def run_download(args: argparse.Namespace) -> int:
     """``download``: fetch a model into the Hugging Face cache."""
-    folder = model_store.download(args.model)
-    print(messages.DOWNLOAD_DONE.format(model=args.model, path=folder))
+    model = args.model or (ASR_DEFAULT if args.asr else model_store.DEFAULT_MODEL)
+    folder = model_store.download(model)
+    print(messages.DOWNLOAD_DONE.format(model=model, path=folder))
     return EXIT_OK

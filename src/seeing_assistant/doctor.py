@@ -103,6 +103,33 @@ def speech_lines() -> list[str]:
     return lines
 
 
+def asr_lines(model: str) -> list[str]:
+    """The microphones Qt Multimedia sees, and whether the speech recognition model is on disk."""
+    from seeing_assistant import speech
+
+    with speech.qt_messages_to_log():
+        from PySide6.QtCore import QCoreApplication
+        from PySide6.QtMultimedia import QMediaDevices
+
+        application = QCoreApplication.instance() or QCoreApplication([])
+        inputs = QMediaDevices.audioInputs()
+        default = QMediaDevices.defaultAudioInput()
+        del application
+    lines = ["Spoken questions:"]
+    if inputs:
+        lines.append("  microphones: " + ", ".join(item.description() + (" (default)" if item == default else "")
+                                                   for item in inputs))
+    else:
+        lines.append(f"  microphones: none: {messages.NO_MICROPHONE}")
+    try:
+        folder = model_store.locate(model)
+    except SeeingAssistantError:
+        lines.append(f"  speech recognition model {model}: not on disk: run 'seeing-assistant download --asr'")
+    else:
+        lines.append(f"  speech recognition model {model}: on disk at {folder}")
+    return lines
+
+
 def hotkey_lines() -> list[str]:
     """Whether global hotkeys can work here, and on which display server."""
     from seeing_assistant import hotkeys
@@ -130,6 +157,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         *model_lines(args.model, args.device, args.dtype, args.quantize),
         *speech_lines(),
         *hotkey_lines(),
+        *asr_lines(getattr(args, "asr_model", None) or "openai/whisper-base.en"),
     ]
     out.write("\n".join(lines) + "\n")
     return 0

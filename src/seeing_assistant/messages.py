@@ -237,3 +237,40 @@ ALREADY_RUNNING = "Seeing Assistant is already running: its window was brought t
 UNKNOWN_ACTION = "There is no action {action}: use one of {choices}."
 INSTANCE_SOCKET_FAILED = "The app could not open its control socket, so 'seeing-assistant trigger' cannot reach it."
 NOTHING_TO_REPEAT = "There is no answer to repeat yet."
+
+# --- Spoken questions -------------------------------------------------------------------------------------------
+
+# Translators: {source} is an audio file name or "the recording".
+RECORDING_TOO_SHORT = "{source} is too short to hold a question: hold the key down while you speak."
+# Translators: {source} is an audio file name or "the recording".
+RECORDING_SILENT = (
+    "Nothing was heard in {source}: check that the microphone is on and not muted, then speak closer to it."
+)
+# Translators: {path} is a path the user gave.
+AUDIO_NOT_A_FILE = "{path} is not a regular file: give a WAV file."
+# Translators: {source} is an audio file name.
+NOT_AUDIO = "{source} is not audio this app can read: give a WAV file (PCM, any rate, mono or stereo)."
+# Translators: {source} is an audio file name; {limit} a number of seconds.
+AUDIO_TOO_LONG = "{source} is longer than {limit} seconds: ask a shorter question."
+# Translators: {model} is a speech recognition model name.
+ASR_MODEL_NOT_DOWNLOADED = (
+    "The speech recognition model {model} is not on this computer: run 'seeing-assistant download --asr' once "
+    "while online, or give a local model folder."
+)
+# Translators: {model} is a model name; {reason} a short technical explanation.
+ASR_MODEL_FAILED = "The speech recognition model {model} could not be loaded ({reason}): download it again."
+# Translators: {reason} is a short technical explanation.
+TRANSCRIPTION_FAILED = "The question could not be transcribed ({reason}): try again, or type it."
+NO_MICROPHONE = "No microphone was found: connect one and try again, or type the question."
+# Translators: {reason} is the system's explanation.
+MICROPHONE_FAILED = (
+    "The microphone could not be opened ({reason}): check that this app may use it in the system's privacy "
+    "settings, or type the question."
+)
+LISTENING = "Listening: speak your question, then release the key."
+TRANSCRIBING = "Transcribing your question."
+# Translators: {text} is the transcribed question, said back to the user.
+YOU_ASKED = "You asked: {text}"
+NOTHING_UNDERSTOOD = "No words were recognised: try again, speaking a little slower, or type the question."
+LISTENING_CANCELLED = "Listening cancelled."
+QUESTION_AND_AUDIO = "Both --question and --question-audio were given: choose one."
