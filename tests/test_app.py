@@ -138,8 +138,8 @@ def test_controls_carry_exactly_the_names_a_screen_reader_reads(make_window: Cal
             assert interface.text(QAccessible.Text.Name), f"{type(widget).__name__} has no accessible name"
     # Mnemonics on every button, and a tab order that runs from the inputs to the answer to the actions.
     for button in (window.screen_button, window.window_button, window.clipboard_button, window.open_button,
-                   window.ask_button, window.stop_button, window.new_button, window.copy_button,
-                   window.settings_button):
+                   window.ask_button, window.speak_button, window.stop_button, window.new_button,
+                   window.copy_button, window.settings_button):
         assert "&" in button.text()
     order: list[QWidget] = [window.screen_button]
     following: QWidget | None = window.screen_button.nextInFocusChain()
@@ -147,9 +147,9 @@ def test_controls_carry_exactly_the_names_a_screen_reader_reads(make_window: Cal
         if following.isVisible() and following.focusPolicy() & Qt.FocusPolicy.TabFocus:
             order.append(following)
         following = following.nextInFocusChain()
-    assert order[:12] == [window.screen_button, window.window_button, window.clipboard_button, window.open_button,
-                          window.question, window.task, window.ask_button, window.conversation, window.stop_button,
-                          window.new_button, window.copy_button, window.settings_button]
+    assert order[:13] == [window.screen_button, window.window_button, window.clipboard_button, window.open_button,
+                          window.question, window.task, window.ask_button, window.speak_button, window.conversation,
+                          window.stop_button, window.new_button, window.copy_button, window.settings_button]
     # On Linux a combo box's name is its value; Orca reads its label through the label's buddy relation.
     assert window.task.accessibleName() == "Task"
 

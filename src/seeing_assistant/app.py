@@ -54,11 +54,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from seeing_assistant import capture, devices, intake, messages, settings, speech, tasks
+from seeing_assistant import asr, capture, devices, intake, messages, settings, speech, tasks
 from seeing_assistant.errors import SeeingAssistantError
 from seeing_assistant.hotkeys import DEFAULT_HOTKEYS, Hotkeys
 from seeing_assistant.intake import IntakeImage
-from seeing_assistant.worker import EngineFactory, EngineWorker, Request, load_engine
+from seeing_assistant.worker import (
+    EngineFactory,
+    EngineWorker,
+    RecognizerFactory,
+    Request,
+    load_engine,
+    load_recognizer,
+)
 
 PREVIEW_SIZE = QSize(240, 160)
 CAPTURE_DELAY_MS = 250  # time for the window to disappear before the screen is grabbed
@@ -80,8 +87,18 @@ class MainWindow(QMainWindow):
 
     def __init__(self, chosen: settings.Settings, factory: EngineFactory = load_engine,
                  speaker: speech.Speaker | None = None, settings_problem: str | None = None,
-                 save_settings: bool = True, use_hotkeys: bool = False) -> None:
+                 save_settings: bool = True, use_hotkeys: bool = False,
+                 recognizer_factory: RecognizerFactory = load_recognizer) -> None:
         super().__init__()
+        from seeing_assistant.microphone import Microphone  # Qt Multimedia: loaded once a window is made
+
+        self.microphone = Microphone()
+        self.is_quiet_listening = False
+        self.transcribe_id: int | None = None
+        self.released_at = 0.0
+        self.pending_echo: str | None = None
+        self.last_recording: tuple[float, float] | None = None  # seconds, level: what the microphone heard
+        self.last_transcribe_wait_s: float | None = None  # from releasing the key to the transcript
         self.hotkeys: Hotkeys | None = None
         self.tray: QSystemTrayIcon | None = None
         self.is_quitting = False
@@ -103,7 +120,7 @@ class MainWindow(QMainWindow):
         self._build()
         self._thread = QThread(self)
         self._thread.setObjectName("seeing-assistant-engine")
-        self.worker = EngineWorker(factory)
+        self.worker = EngineWorker(factory, recognizer_factory)
         self.worker.moveToThread(self._thread)
         self.worker.loading.connect(self._on_loading)
         self.worker.loaded.connect(self._on_loaded)
@@ -112,10 +129,13 @@ class MainWindow(QMainWindow):
         self.worker.chunk.connect(self._on_chunk)
         self.worker.finished.connect(self._on_finished)
         self.worker.failed.connect(self._on_failed)
+        self.worker.transcribed.connect(self._on_transcribed)
+        self.worker.transcribe_failed.connect(self._on_transcribe_failed)
         self._thread.start()
         # Loading starts once the event loop runs, so that importing torch on the worker thread does not compete
         # with showing the window.
         QTimer.singleShot(0, lambda: self.worker.load_requested.emit(engine_settings(chosen)))
+        QTimer.singleShot(0, lambda: self.worker.asr_load_requested.emit(chosen.asr_model))
         self.action_requested.connect(self.perform)
         problems = [settings_problem, self.speech_problem]
         if use_hotkeys:
@@ -180,11 +200,18 @@ class MainWindow(QMainWindow):
         self.task.setCurrentIndex(max(0, self.task.findData(self.settings.default_task)))
         task_label.setBuddy(self.task)
         self.ask_button = self._button("&Ask", "Ask", "Ask the question about the current image", self.ask)
+        self.speak_button = self._button("Speak &question", "Speak question",
+                                         "Record a spoken question: press to start and again to finish, or hold F2",
+                                         self._toggle_listening, "Ctrl+Shift+Q")
+        self.speak_button.setCheckable(True)
+        self.speak_button.clicked.disconnect()
+        self.speak_button.clicked.connect(lambda _checked: self._toggle_listening())
         ask_row.addWidget(question_label)
         ask_row.addWidget(self.question, 1)
         ask_row.addWidget(task_label)
         ask_row.addWidget(self.task)
         ask_row.addWidget(self.ask_button)
+        ask_row.addWidget(self.speak_button)
         layout.addLayout(ask_row)
 
         middle = QHBoxLayout()
@@ -242,10 +269,11 @@ class MainWindow(QMainWindow):
 
         for first, second in zip(
             (self.screen_button, self.window_button, self.clipboard_button, self.open_button, self.question,
-             self.task, self.ask_button, self.conversation, self.stop_button, self.new_button, self.copy_button),
+             self.task, self.ask_button, self.speak_button, self.conversation, self.stop_button, self.new_button,
+             self.copy_button),
             (self.window_button, self.clipboard_button, self.open_button, self.question, self.task,
-             self.ask_button, self.conversation, self.stop_button, self.new_button, self.copy_button,
-             self.settings_button),
+             self.ask_button, self.speak_button, self.conversation, self.stop_button, self.new_button,
+             self.copy_button, self.settings_button),
             strict=True,
         ):
             QWidget.setTabOrder(first, second)
@@ -284,8 +312,16 @@ class MainWindow(QMainWindow):
             {"describe-screen": self.describe_screen, "describe-window": self.describe_window,
              "describe-clipboard": self.describe_clipboard}[action]()
         elif action == "ask":
-            self.bring_to_front()
-            self.question.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            # Held: a spoken question (recorded until "ask-release"); tapped: the Question field.
+            self.start_listening(quiet=True)
+            if not self.microphone.is_recording:
+                self._show_question_field()
+        elif action == "ask-release":
+            if self.microphone.is_recording and time.perf_counter() - self.microphone.started_at < asr.MIN_SECONDS:
+                self._cancel_listening(announce=False)
+                self._show_question_field()
+            else:
+                self.finish_listening()
         elif action == "repeat":
             if self.last_answer:
                 self.speaker.say(self.last_answer)
@@ -295,6 +331,101 @@ class MainWindow(QMainWindow):
             self.stop()
         elif action == "show":
             self.bring_to_front()
+
+    def _show_question_field(self) -> None:
+        self.bring_to_front()
+        self.question.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    # --- Spoken questions -----------------------------------------------------------------------------------------
+
+    def start_listening(self, quiet: bool = False) -> None:
+        """Record a question from the microphone until :meth:`finish_listening` (F2 held, or Speak question)."""
+        if self.microphone.is_recording:
+            return
+        self._stop_current()
+        try:
+            self.microphone.start()
+        except SeeingAssistantError as error:
+            self.speak_button.setChecked(False)
+            self.announce(str(error), is_error=True)
+            return
+        self.is_quiet_listening = quiet
+        self.speak_button.setChecked(True)
+        self.announce(messages.LISTENING)  # shown and announced, not spoken: the microphone would hear it
+
+    def finish_listening(self) -> None:
+        """Stop recording and transcribe; the transcript is then asked about the image (or a new screen grab)."""
+        if not self.microphone.is_recording:
+            return
+        self.speak_button.setChecked(False)
+        self.released_at = time.perf_counter()
+        recorded = (len(self.microphone.data) / (2 * self.microphone.channels * self.microphone.rate),
+                    asr.pcm16_level(bytes(self.microphone.data)))
+        self.last_recording = recorded
+        try:
+            audio = self.microphone.stop()
+        except SeeingAssistantError as error:
+            self.announce(str(error), is_error=True)
+            return
+        self.request_id += 1
+        self.worker.supersede(self.request_id)
+        self.transcribe_id = self.request_id
+        self.progress.show()
+        self.announce(messages.TRANSCRIBING)
+        self.worker.transcribe_requested.emit(self.request_id, audio)
+
+    def _cancel_listening(self, announce: bool = True) -> None:
+        self.microphone.cancel()
+        self.speak_button.setChecked(False)
+        if announce:
+            self.announce(messages.LISTENING_CANCELLED)
+
+    def _toggle_listening(self) -> None:
+        if self.microphone.is_recording:
+            self.finish_listening()
+        else:
+            self.start_listening()
+
+    def _on_transcribed(self, request_id: int, text: str, seconds: float) -> None:
+        if request_id != self.transcribe_id:
+            return
+        self.transcribe_id = None
+        self.progress.hide()
+        self.last_transcribe_wait_s = time.perf_counter() - self.released_at
+        if not text.strip():
+            self.announce(messages.NOTHING_UNDERSTOOD, is_error=True)
+            return
+        self.pending_echo = messages.YOU_ASKED.format(text=text)
+        self.question.setText(text)
+        if self.image is None:
+            self.is_quiet_capture = self.is_quiet_listening
+            self.describe_screen()
+        else:
+            self.ask()
+
+    def _on_transcribe_failed(self, request_id: int, text: str) -> None:
+        if request_id != self.transcribe_id:
+            return
+        self.transcribe_id = None
+        self.progress.hide()
+        self.announce(text, is_error=True)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """F2 held records a spoken question; Ctrl+V anywhere else in the window pastes an image to describe."""
+        if event.key() == Qt.Key.Key_F2 and not event.isAutoRepeat():
+            self.start_listening()
+            return
+        if event.matches(QKeySequence.StandardKey.Paste):
+            self.describe_clipboard()
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:
+        """Releasing F2 ends the spoken question."""
+        if event.key() == Qt.Key.Key_F2 and not event.isAutoRepeat():
+            self.finish_listening()
+            return
+        super().keyReleaseEvent(event)
 
     def bring_to_front(self) -> None:
         """Show, raise and activate the window."""
@@ -423,13 +554,6 @@ class MainWindow(QMainWindow):
                 return True
         return super().eventFilter(watched, event)
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        """Ctrl+V anywhere else in the window pastes an image to describe."""
-        if event.matches(QKeySequence.StandardKey.Paste):
-            self.describe_clipboard()
-            return
-        super().keyPressEvent(event)
-
     # --- Asking ---------------------------------------------------------------------------------------------------
 
     def _question(self, task: str | None = None) -> tuple[str, str]:
@@ -460,6 +584,9 @@ class MainWindow(QMainWindow):
 
     def _send(self, request: Request, shown: str, status: str, quiet: bool = False) -> None:
         self._stop_current()
+        echo, self.pending_echo = self.pending_echo, None
+        if echo and self.settings.speak_automatically:
+            self.speaker.say(echo)  # "You asked: ...", then the answer, in order
         self.request_id += 1
         request = Request(self.request_id, request.question, request.image, request.max_new_tokens)
         self.worker.supersede(self.request_id)
@@ -482,7 +609,13 @@ class MainWindow(QMainWindow):
         self.speaker.stop()
 
     def stop(self) -> None:
-        """Stop generation and speech at once (the Stop button and Escape)."""
+        """Stop generation, speech, listening and transcribing at once (the Stop button and Escape)."""
+        if self.microphone.is_recording:
+            self._cancel_listening()
+        if self.transcribe_id is not None:
+            self.transcribe_id = None
+            self.progress.hide()
+            self.announce(messages.LISTENING_CANCELLED)
         was_busy = self.answering_id is not None
         self.request_id += 1
         self.worker.supersede(self.request_id)
@@ -608,6 +741,8 @@ class MainWindow(QMainWindow):
         if reload:
             self.stop()
             self.worker.load_requested.emit(engine_settings(chosen))
+        if chosen.asr_model != before.asr_model:
+            self.worker.asr_load_requested.emit(chosen.asr_model)
         self.announce(messages.SETTINGS_SAVED)
 
     # --- Worker status --------------------------------------------------------------------------------------------
@@ -670,6 +805,8 @@ class SettingsDialog(QDialog):
             return widget
 
         self.model = named(QLineEdit(current.model), "Model", "A downloaded model id or a model folder")
+        self.asr_model = named(QLineEdit(current.asr_model), "Speech recognition model",
+                               "A downloaded Whisper model id or folder, for spoken questions")
         self.device = named(QComboBox(), "Device", "Where the model runs")
         for device in ("auto", "cpu", "cuda", "mps"):
             self.device.addItem(device)
@@ -720,7 +857,8 @@ class SettingsDialog(QDialog):
             spoken = action.replace("-", " ")
             self.chords[action] = named(QLineEdit(chord), f"Hotkey: {spoken}",
                                         f"The key chord for {spoken}, such as Ctrl+Alt+Shift+S; empty for none")
-        for label, widget in (("&Model:", self.model), ("&Device:", self.device), ("P&recision:", self.dtype),
+        for label, widget in (("&Model:", self.model), ("Spee&ch recognition model:", self.asr_model),
+                              ("&Device:", self.device), ("P&recision:", self.dtype),
                               ("", self.four_bit), ("&Voice:", self.voice), ("R&ate:", self.rate),
                               ("Vol&ume:", self.volume), ("", self.speak), ("", self.earcons),
                               ("", self.hide_window), ("Default &task:", self.default_task),
@@ -753,6 +891,7 @@ class SettingsDialog(QDialog):
             hide_window_when_capturing=self.hide_window.isChecked(),
             default_task=self.default_task.currentData(),
             max_new_tokens=self.max_tokens.value(),
+            asr_model=self.asr_model.text().strip() or self.current.asr_model,
             hotkeys={action: edit.text().strip() for action, edit in self.chords.items() if edit.text().strip()},
             start_minimised=self.start_minimised.isChecked(),
             start_at_login=self.start_at_login.isChecked(),

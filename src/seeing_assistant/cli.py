@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import traceback
@@ -184,6 +185,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     is_debug = bool(getattr(args, "debug", False))
     if not is_debug:
         warnings.simplefilter("ignore")
+        # Qt Multimedia reports its back-end search (PipeWire, FFmpeg) on stderr: not the user's business.
+        os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia*=false")
     if args.command != "download":
         model_store.enforce_offline()
     try:

@@ -70,6 +70,8 @@ class Hotkeys:
         self.on_action = on_action
         self.problems: list[str] = []
         self._listener: Any = None
+        self._releases: Any = None
+        self._is_holding_ask = False
         self._lock = threading.Lock()
 
     def start(self) -> list[str]:
@@ -98,16 +100,35 @@ class Hotkeys:
                 self._listener.daemon = True
                 self._listener.start()
                 self._listener.wait()
+                # Holding the Ask chord records a spoken question: its release ends the recording.
+                self._releases = keyboard.Listener(on_release=self._released)
+                self._releases.daemon = True
+                self._releases.start()
             except Exception as error:  # noqa: BLE001 - reported as one sentence; the app goes on without them
                 self._listener = None
                 self.problems.append(messages.HOTKEYS_UNAVAILABLE.format(reason=str(error).splitlines()[0][:120]))
         return self.problems
 
     def _caller(self, action: str) -> Callable[[], None]:
-        return lambda: self.on_action(action)
+        def call() -> None:
+            if action == "ask":
+                with self._lock:
+                    if self._is_holding_ask:
+                        return  # the chord is still down (key repeat)
+                    self._is_holding_ask = True
+            self.on_action(action)
+
+        return call
+
+    def _released(self, key: Any) -> None:
+        with self._lock:
+            was_holding, self._is_holding_ask = self._is_holding_ask, False
+        if was_holding:
+            self.on_action("ask-release")
 
     def stop(self) -> None:
         """Stop listening."""
-        if self._listener is not None:
-            self._listener.stop()
-            self._listener = None
+        for listener in (self._listener, self._releases):
+            if listener is not None:
+                listener.stop()
+        self._listener = self._releases = None

@@ -41,6 +41,7 @@ class Settings:
     hotkeys: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_HOTKEYS))
     start_minimised: bool = False
     start_at_login: bool = False
+    asr_model: str = "openai/whisper-base.en"
 
     def problems(self) -> list[str]:
         """Why a value cannot be used (names of the fields), so that a hand-edited file is caught."""
@@ -112,7 +113,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "model": (str,), "device": (str,), "dtype": (str,), "quantize": (str, type(None)), "voice": (str, type(None)),
     "rate": (int, type(None)), "volume": (float, int), "speak_automatically": (bool,), "earcons": (bool,),
     "hide_window_when_capturing": (bool,), "default_task": (str,), "max_new_tokens": (int,), "hotkeys": (dict,),
-    "start_minimised": (bool,), "start_at_login": (bool,),
+    "start_minimised": (bool,), "start_at_login": (bool,), "asr_model": (str,),
 }
 
 

@@ -30,6 +30,14 @@ class Request:
 
 
 EngineFactory = Callable[[Any], Any]  # EngineSettings -> an object with start/ask/cancel, like engine.Engine
+RecognizerFactory = Callable[[str], Any]  # model -> an object with transcribe(audio), like asr.Recognizer
+
+
+def load_recognizer(model: str) -> Any:
+    """The real speech recogniser (imported on the worker thread)."""
+    from seeing_assistant.asr import Recognizer
+
+    return Recognizer.load(model)
 
 
 def load_engine(settings: Any) -> Any:
@@ -53,10 +61,20 @@ class EngineWorker(QObject):
     chunk = Signal(int, str)
     finished = Signal(int, object)  # request id, details (dict)
     failed = Signal(int, str)
+    # Spoken questions.
+    asr_load_requested = Signal(str)  # model
+    transcribe_requested = Signal(int, object)  # request id, asr.Audio
+    transcribed = Signal(int, str, float)  # request id, text, seconds it took
+    transcribe_failed = Signal(int, str)
 
-    def __init__(self, factory: EngineFactory = load_engine) -> None:
+    def __init__(self, factory: EngineFactory = load_engine,
+                 recognizer_factory: RecognizerFactory = load_recognizer) -> None:
         super().__init__()
         self._factory = factory
+        self._recognizer_factory = recognizer_factory
+        self._recognizer: Any = None
+        self._recognizer_model: str | None = None
+        self._recognizer_error: str | None = None
         self._lock = threading.Lock()
         self._latest = 0
         self._engine: Any = None
@@ -65,6 +83,8 @@ class EngineWorker(QObject):
         self._blank: IntakeImage | None = None
         self.load_requested.connect(self._load)
         self.answer_requested.connect(self._answer)
+        self.asr_load_requested.connect(self._load_asr)
+        self.transcribe_requested.connect(self._transcribe)
 
     def supersede(self, request_id: int) -> None:
         """Called from the window's thread: ``request_id`` is now the one that matters; stop anything older."""
@@ -152,3 +172,34 @@ class EngineWorker(QObject):
             "time_to_first_token_s": answer.time_to_first_token_s,
             "new_tokens": answer.new_tokens,
         })
+
+    @Slot(str)
+    def _load_asr(self, model: str) -> None:
+        """Load the speech recogniser in the background; a failure is kept and told when it is needed."""
+        if self._recognizer is not None and self._recognizer_model == model:
+            return
+        self._recognizer, self._recognizer_model, self._recognizer_error = None, model, None
+        try:
+            self._recognizer = self._recognizer_factory(model)
+        except SeeingAssistantError as error:
+            self._recognizer_error = str(error)
+        except Exception as error:  # noqa: BLE001 - kept as one sentence for when the user speaks
+            self._recognizer_error = messages.UNEXPECTED_ERROR.format(reason=f"{type(error).__name__}: {error}"[:200])
+
+    @Slot(int, object)
+    def _transcribe(self, request_id: int, audio: Any) -> None:
+        if not self._is_current(request_id):
+            return
+        if self._recognizer is None:
+            self.transcribe_failed.emit(request_id, self._recognizer_error or messages.TRANSCRIPTION_FAILED.format(
+                reason="no speech recognition model is loaded"))
+            return
+        try:
+            transcript = self._recognizer.transcribe(audio)
+        except SeeingAssistantError as error:
+            self.transcribe_failed.emit(request_id, str(error))
+            return
+        except Exception as error:  # noqa: BLE001 - one sentence; the app keeps running
+            self.transcribe_failed.emit(request_id, messages.TRANSCRIPTION_FAILED.format(reason=str(error)[:160]))
+            return
+        self.transcribed.emit(request_id, transcript.text, transcript.seconds)
