@@ -43,6 +43,7 @@ def measure_launch(model: Path, config: Path) -> float:
 
 def measure_describe(model: Path, runs: int) -> list[float]:
     """Seconds from pressing Describe screen to the first text, ``runs`` times in one app."""
+    from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
     from seeing_assistant import settings, speech
@@ -66,8 +67,9 @@ def measure_describe(model: Path, runs: int) -> list[float]:
         while not condition():
             if time.perf_counter() > deadline:
                 raise RuntimeError("timed out")
-            application.processEvents()
-            time.sleep(0.002)
+            pause = QEventLoop()  # run the event loop for 5 ms (a tight processEvents() loop crashed PySide here)
+            QTimer.singleShot(5, pause.quit)
+            pause.exec()
 
     wait(lambda: window.status.text().startswith("Model ready"))
     times = []
@@ -79,6 +81,7 @@ def measure_describe(model: Path, runs: int) -> list[float]:
         times.append(first_text[0])
         wait(lambda: window.answering_id is None)
     window.close()
+    del application
     return times
 
 

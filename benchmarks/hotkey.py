@@ -37,13 +37,14 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.update(pulse.env)
         os.environ["SEEING_ASSISTANT_CONFIG_DIR"] = str(Path(folder) / "config")
         model = build_llava(Path(folder) / "tiny")
+        from PySide6.QtCore import QEventLoop, QTimer
         from PySide6.QtWidgets import QApplication
 
         from seeing_assistant import settings
         from seeing_assistant.app import MainWindow
         from seeing_assistant.worker import load_engine
 
-        application = QApplication.instance() or QApplication([])
+        application = QApplication.instance() or QApplication([])  # kept alive while the window runs
         window = MainWindow(settings.Settings(model=str(model), max_new_tokens=24, hide_window_when_capturing=False,
                                               earcons=False),
                             factory=load_engine, save_settings=False, use_hotkeys=True)
@@ -56,8 +57,9 @@ def main(argv: list[str] | None = None) -> int:
             while not condition():
                 if time.monotonic() > deadline:
                     raise RuntimeError("timed out")
-                application.processEvents()
-                time.sleep(0.002)
+                pause = QEventLoop()  # run the event loop for 5 ms (a tight processEvents() loop crashed PySide here)
+                QTimer.singleShot(5, pause.quit)
+                pause.exec()
 
         wait(lambda: window.status.text().startswith("Model ready"))
         if window.hotkeys is None or window.hotkeys.problems:

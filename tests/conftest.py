@@ -16,6 +16,14 @@ from tests.netguard.sitecustomize import refuse_internet
 
 
 @pytest.fixture(scope="session")
+def tiny_whisper(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A random Whisper with a byte-level tokenizer, saved like a downloaded one."""
+    from benchmarks.random_models import build_whisper
+
+    return build_whisper(tmp_path_factory.mktemp("models") / "tiny-whisper")
+
+
+@pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A random LLaVA-1.5-shaped model (real classes, 336 px, 576 image tokens) saved to a folder."""
     return build_llava(tmp_path_factory.mktemp("models") / "tiny-llava")
@@ -73,9 +81,10 @@ def photo(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", autouse=True)
 def audio_server() -> Iterator[PrivatePulse]:
-    """A private PulseAudio server with a virtual speaker, made the default for this process and its children."""
+    """A private PulseAudio server with a virtual speaker and microphone, the default for this process and its
+    children from the start, so that Qt Multimedia never meets another (or none) first."""
     with PrivatePulse() as pulse:
         saved = {name: os.environ.get(name) for name in pulse.env}
         os.environ.update(pulse.env)

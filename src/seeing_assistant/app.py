@@ -359,8 +359,8 @@ class MainWindow(QMainWindow):
             return
         self.speak_button.setChecked(False)
         self.released_at = time.perf_counter()
-        recorded = (len(self.microphone.data) / (2 * self.microphone.channels * self.microphone.rate),
-                    asr.pcm16_level(bytes(self.microphone.data)))
+        data = self.microphone.data
+        recorded = (len(data) / (2 * self.microphone.channels * self.microphone.rate), asr.pcm16_level(data))
         self.last_recording = recorded
         try:
             audio = self.microphone.stop()

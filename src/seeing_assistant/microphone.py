@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QIODevice, QObject
+from PySide6.QtCore import QBuffer, QIODevice, QObject
 from PySide6.QtMultimedia import QAudioFormat, QAudioSource, QMediaDevices, QtAudio
 
 from seeing_assistant import asr, messages
@@ -12,13 +12,15 @@ from seeing_assistant.errors import BadInputError, SeeingAssistantError
 
 
 class Microphone(QObject):
-    """Push-mode recording: ``start()``, then ``stop()`` returns the audio (or ``cancel()`` drops it)."""
+    """Records into a memory buffer that the audio source writes to.
+
+    ``start()``, then ``stop()`` returns the audio, or ``cancel()`` drops it.
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self.source: QAudioSource | None = None
-        self.device: QIODevice | None = None
-        self.data = bytearray()
+        self.buffer: QBuffer | None = None
         self.rate = asr.RATE
         self.channels = 1
         self.started_at = 0.0
@@ -27,6 +29,11 @@ class Microphone(QObject):
     def is_recording(self) -> bool:
         """Whether it is listening now."""
         return self.source is not None
+
+    @property
+    def data(self) -> bytes:
+        """What has been recorded so far (16-bit PCM)."""
+        return bytes(self.buffer.data().data()) if self.buffer is not None else b""
 
     def start(self) -> None:
         """Open the default microphone and record; SeeingAssistantError with one sentence when it cannot."""
@@ -42,36 +49,35 @@ class Microphone(QObject):
         chosen = wanted if device.isFormatSupported(wanted) else device.preferredFormat()
         chosen.setSampleFormat(QAudioFormat.SampleFormat.Int16)
         self.rate, self.channels = chosen.sampleRate(), chosen.channelCount()
-        self.data = bytearray()
+        buffer = QBuffer(self)
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
         source = QAudioSource(device, chosen, self)
-        self.device = source.start()
-        if self.device is None or source.error() != QtAudio.Error.NoError:
+        source.setBufferSize(self.rate * self.channels * 2 // 10)  # 100 ms pieces
+        source.start(buffer)
+        if source.error() != QtAudio.Error.NoError:
             reason = str(source.error()).rsplit(".", 1)[-1]
             source.stop()
             raise SeeingAssistantError(messages.MICROPHONE_FAILED.format(reason=reason))
-        self.device.readyRead.connect(self._read)
-        self.source = source
+        self.source, self.buffer = source, buffer
         self.started_at = time.perf_counter()
-
-    def _read(self) -> None:
-        if self.device is not None:
-            self.data += bytes(self.device.readAll().data())
 
     def stop(self) -> asr.Audio:
         """Stop and return what was recorded (checked: too short or silent recordings raise BadInputError)."""
         if self.source is None:
             raise BadInputError(messages.RECORDING_TOO_SHORT.format(source="the recording"))
-        self._read()
         self.source.stop()
-        self.source.deleteLater()
-        self.source, self.device = None, None
-        audio = asr.from_pcm16(bytes(self.data), self.rate, self.channels, "the recording")
-        return audio.checked()
+        data = self.data
+        self._release()
+        return asr.from_pcm16(data, self.rate, self.channels, "the recording").checked()
 
     def cancel(self) -> None:
         """Stop and forget the recording."""
         if self.source is not None:
             self.source.stop()
-            self.source.deleteLater()
-        self.source, self.device = None, None
-        self.data = bytearray()
+        self._release()
+
+    def _release(self) -> None:
+        for part in (self.source, self.buffer):
+            if part is not None:
+                part.deleteLater()
+        self.source, self.buffer = None, None
