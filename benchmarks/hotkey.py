@@ -81,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
                 to_sound.append(sound - pressed)
                 wait(lambda: window.answering_id is None)
         window.quit()
+        del application
     report = {
         "runs": args.runs,
         "key_to_first_text_s": {"median": statistics.median(to_text), "all": to_text},
