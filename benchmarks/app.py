@@ -50,7 +50,7 @@ def measure_describe(model: Path, runs: int) -> list[float]:
     from seeing_assistant.app import MainWindow
     from seeing_assistant.worker import load_engine
 
-    application = QApplication.instance() or QApplication([])
+    _application = QApplication.instance() or QApplication([])
     # The window stays in the picture: under Xvfb there is nothing else, and a blank screen is answered without
     # the model. Hiding it (the default) adds its 250 ms wait before the grab.
     window = MainWindow(settings.Settings(model=str(model), max_new_tokens=8, hide_window_when_capturing=False),
@@ -81,7 +81,6 @@ def measure_describe(model: Path, runs: int) -> list[float]:
         times.append(first_text[0])
         wait(lambda: window.answering_id is None)
     window.close()
-    del application
     return times
 
 

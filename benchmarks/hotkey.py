@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         from seeing_assistant.app import MainWindow
         from seeing_assistant.worker import load_engine
 
-        application = QApplication.instance() or QApplication([])  # kept alive while the window runs
+        _application = QApplication.instance() or QApplication([])  # kept alive while the window runs
         window = MainWindow(settings.Settings(model=str(model), max_new_tokens=24, hide_window_when_capturing=False,
                                               earcons=False),
                             factory=load_engine, save_settings=False, use_hotkeys=True)
@@ -81,8 +81,7 @@ def main(argv: list[str] | None = None) -> int:
                 to_sound.append(sound - pressed)
                 wait(lambda: window.answering_id is None)
         window.quit()
-        del application
-    report = {
+        report = {
         "runs": args.runs,
         "key_to_first_text_s": {"median": statistics.median(to_text), "all": to_text},
         "key_to_first_sound_s": {"median": statistics.median(to_sound), "all": to_sound},

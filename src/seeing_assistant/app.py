@@ -122,6 +122,7 @@ class MainWindow(QMainWindow):
         self._thread.setObjectName("seeing-assistant-engine")
         self.worker = EngineWorker(factory, recognizer_factory)
         self.worker.moveToThread(self._thread)
+        self._thread.finished.connect(self.worker.deleteLater)  # deleted on its own thread, not by the GC
         self.worker.loading.connect(self._on_loading)
         self.worker.loaded.connect(self._on_loaded)
         self.worker.load_failed.connect(self._on_load_failed)
