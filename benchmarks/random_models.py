@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 # The chat template that llava-hf/llava-1.5-7b-hf ships: "USER: <image>\n{question} ASSISTANT: {answer} USER: ...".
 LLAVA_15_CHAT_TEMPLATE = (
@@ -179,10 +180,12 @@ def build_llava(folder: Path, size: ModelSize = TINY, seed: int = 0) -> Path:
     return folder
 
 
-def build_whisper(folder: Path, seed: int = 0) -> Path:
-    """A tiny random Whisper with a byte-level tokenizer, saved with its processor: the real classes and pipeline.
+def build_whisper(folder: Path, seed: int = 0, shape: str = "tiny") -> Path:
+    """A random Whisper with a byte-level tokenizer, saved with its processor: the real classes and pipeline.
 
-    Byte tokens that are not printable ASCII are suppressed, so that transcripts are readable (if meaningless) text.
+    ``shape`` "tiny" is for tests; "base" has whisper-base.en's sizes (6+6 layers, width 512, 51,865-token output
+    layer, 74 M parameters) for honest timings. Every token but the lower-case letters and space is suppressed, so
+    transcripts are readable (if meaningless) text.
     """
     import json
 
@@ -219,16 +222,21 @@ def build_whisper(folder: Path, seed: int = 0) -> Path:
     tokenizer = WhisperTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"), unk_token="<|endoftext|>",
                                  bos_token="<|endoftext|>", eos_token="<|endoftext|>", pad_token="<|endoftext|>")
     tokenizer.add_special_tokens({"additional_special_tokens": specials[1:]})
+    tiny = {"vocab_size": len(vocab), "encoder_layers": 1, "decoder_layers": 1, "encoder_attention_heads": 2,
+            "decoder_attention_heads": 2, "d_model": 64, "encoder_ffn_dim": 128, "decoder_ffn_dim": 128}
+    base = {"vocab_size": 51865, "encoder_layers": 6, "decoder_layers": 6, "encoder_attention_heads": 8,
+            "decoder_attention_heads": 8, "d_model": 512, "encoder_ffn_dim": 2048, "decoder_ffn_dim": 2048}
+    sizes: dict[str, Any] = {"tiny": tiny, "base": base}[shape]
     config = WhisperConfig(
-        vocab_size=len(vocab), num_mel_bins=80, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
-        decoder_attention_heads=2, d_model=64, encoder_ffn_dim=128, decoder_ffn_dim=128, max_source_positions=1500,
-        max_target_positions=128, decoder_start_token_id=vocab["<|startoftranscript|>"], eos_token_id=end,
-        pad_token_id=end, bos_token_id=end, begin_suppress_tokens=None, suppress_tokens=None,
+        num_mel_bins=80, max_source_positions=1500, max_target_positions=128,
+        decoder_start_token_id=vocab["<|startoftranscript|>"], eos_token_id=end, pad_token_id=end, bos_token_id=end,
+        begin_suppress_tokens=None, suppress_tokens=None, **sizes,
     )
     torch.manual_seed(seed)
     model = WhisperForConditionalGeneration(config).eval()
     letters = {ord(character) for character in "abcdefghijklmnopqrstuvwxyz "}
     suppressed = [index for index, value in enumerate(byte_values) if value not in letters]
+    suppressed += list(range(len(vocab), config.vocab_size))  # output rows with no token behind them
     model.generation_config = GenerationConfig(
         decoder_start_token_id=vocab["<|startoftranscript|>"], eos_token_id=end, pad_token_id=end,
         no_timestamps_token_id=vocab["<|notimestamps|>"], is_multilingual=False, max_length=128,

@@ -158,13 +158,15 @@ class Recognizer:
             raise ModelUnavailableError(messages.ASR_MODEL_FAILED.format(model=model, reason=reason)) from None
         return cls(model, recognizer, placement.device, time.perf_counter() - started)
 
-    def transcribe(self, audio: Audio, max_new_tokens: int = 120) -> Transcript:
+    def transcribe(self, audio: Audio, max_new_tokens: int = 120, min_new_tokens: int | None = None) -> Transcript:
         """The text of ``audio`` (checked first: too short or silent audio is refused)."""
         audio.checked()
         started = time.perf_counter()
+        limits = {"max_new_tokens": max_new_tokens}
+        if min_new_tokens is not None:
+            limits["min_new_tokens"] = min_new_tokens
         try:
-            result = self.pipeline({"raw": audio.samples, "sampling_rate": RATE},
-                                   generate_kwargs={"max_new_tokens": max_new_tokens})
+            result = self.pipeline({"raw": audio.samples, "sampling_rate": RATE}, generate_kwargs=limits)
         except SeeingAssistantError:
             raise
         except Exception as error:  # noqa: BLE001 - reported as one sentence
