@@ -171,6 +171,7 @@ class EngineWorker(QObject):
             "is_cancelled": answer.is_cancelled,
             "time_to_first_token_s": answer.time_to_first_token_s,
             "new_tokens": answer.new_tokens,
+            "tokens_per_s": answer.tokens_per_s,
         })
 
     @Slot(str)

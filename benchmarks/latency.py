@@ -1,0 +1,309 @@
+"""The user's wait, measured end to end against the naive approach, in one run.
+
+    python -m benchmarks.latency --json out.json [--quick] [--runs 5]
+
+Builds random-weight LLaVA-1.5-shaped models offline (tiny, and mid: ~62 M parameters, 576 image tokens; --quick:
+tiny only), starts a private PulseAudio server as the audio device, and measures on the CPU in float32:
+
+- time to first audio: from the request to the first synthesised sample handed to the audio device, for a
+  200-token answer. The app: intake of the screenshot, the engine streaming into the speaker (eSpeak NG per
+  sentence, Qt push-mode sink). Naive (the seed's): generate the whole answer, decode it, synthesise it all, then
+  play. A logits processor puts ". " after every 12 tokens into both, as a real model writes full stops.
+- pipeline overhead: the app's time to first token from a 1920x1080 and a 3840x2160 screenshot (intake, preprocessing,
+  the worker thread and its signal back) minus raw ``model.generate``'s on the identical prepared inputs.
+  Screen capture itself is not included (Xvfb's screen is 1280x800).
+- follow-up: a follow-up's time to first token over the first question's, in the app.
+- decode rate: tokens/s through the app (worker thread, streaming) over raw ``generate`` on the same inputs.
+- start-up: launch to visible window of the installed app (needs a display), and this process's peak memory.
+
+Prints a markdown table and writes JSON; medians of ``--runs`` runs with min and max. The JSON's top level holds the
+mid model's (tiny's with --quick) headline ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.audio_lab import PrivatePulse
+from benchmarks.engine import screenshot, summary
+from benchmarks.random_models import MID, TINY, build_llava
+
+ANSWER_TOKENS = 200
+SENTENCE_TOKENS = 12
+QUESTION = "Describe the screen."
+
+
+def sentence_forcer(tokenizer: Any, prompt_length: int) -> Any:
+    """A logits processor that makes every 12th new token a full stop and the next a space."""
+    import torch
+    from transformers import LogitsProcessor
+
+    stop, space = tokenizer.convert_tokens_to_ids("."), tokenizer.convert_tokens_to_ids("\u0120")
+
+    class FullStops(LogitsProcessor):
+        def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+            written = input_ids.shape[1] - prompt_length
+            forced = stop if written % SENTENCE_TOKENS == SENTENCE_TOKENS - 2 else (
+                space if written % SENTENCE_TOKENS == SENTENCE_TOKENS - 1 else None)
+            if forced is None:
+                return scores
+            only = torch.full_like(scores, float("-inf"))
+            only[:, forced] = 0
+            return only  # type: ignore[return-value]  # transformers annotates FloatTensor, torch returns Tensor
+
+    return FullStops()
+
+
+def prompt_length(engine: Any, image: Any) -> int:
+    """How many tokens the first question's prompt has (the processor's own count)."""
+    conversation = engine.start(image)
+    return int(engine._process(conversation.messages(QUESTION))["input_ids"].shape[1])
+
+
+def time_to_first_audio(engine: Any, raw_image: Any, speaker: Any, output: Any, synthesizer: Any,
+                        length: int) -> tuple[float, float]:
+    """One run of each path; seconds from the request to the first sample handed to the device."""
+    from seeing_assistant import intake
+
+    forcer = sentence_forcer(engine.processor.tokenizer, length)
+    # The app: stream into the speaker; stop generating once the first audio has gone to the device.
+    speaker.stop()
+    output.wait(5)
+    requested = time.perf_counter()
+    image = intake.from_pil(raw_image, source="screenshot")
+
+    def on_text(piece: str) -> None:
+        speaker.feed(piece)
+        if output.audio_started_at is not None:
+            engine.cancel()
+
+    engine.ask(engine.start(image), QUESTION, on_text=on_text, max_new_tokens=ANSWER_TOKENS,
+               min_new_tokens=ANSWER_TOKENS, logits_processor=[forcer])
+    deadline = time.perf_counter() + 60
+    while output.audio_started_at is None and time.perf_counter() < deadline:
+        time.sleep(0.001)
+    app = output.audio_started_at - requested
+    speaker.stop()
+    output.wait(5)
+    # Naive: everything generated and decoded, then all of it synthesised, then played.
+    requested = time.perf_counter()
+    image = intake.from_pil(raw_image, source="screenshot")
+    answer = engine.ask(engine.start(image), QUESTION, max_new_tokens=ANSWER_TOKENS, min_new_tokens=ANSWER_TOKENS,
+                        logits_processor=[forcer])
+    output.clear()
+    output.play(synthesizer.synthesize(answer.text))
+    while output.audio_started_at is None and time.perf_counter() < deadline + 120:
+        time.sleep(0.001)
+    naive = output.audio_started_at - requested
+    output.clear()
+    return app, naive
+
+
+def app_first_token(worker: Any, raw_image: Any, request_id: int) -> tuple[float, float]:
+    """Through the worker thread as the window uses it: (seconds to the first piece, tokens/s) of a 200-token answer."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from seeing_assistant import intake
+    from seeing_assistant.worker import Request
+
+    marks: dict[str, Any] = {}
+    loop = QEventLoop()
+
+    def on_chunk(got: int, piece: str) -> None:
+        if got == request_id and "first" not in marks:
+            marks["first"] = time.perf_counter()
+
+    def on_finished(got: int, details: dict[str, Any]) -> None:
+        if got == request_id:
+            marks["done"] = details
+            loop.quit()
+
+    worker.chunk.connect(on_chunk)
+    worker.finished.connect(on_finished)
+    QTimer.singleShot(120000, loop.quit)
+    requested = time.perf_counter()
+    image = intake.from_pil(raw_image, source="screenshot")
+    worker.supersede(request_id)
+    worker.answer_requested.emit(Request(request_id, QUESTION, image, ANSWER_TOKENS))
+    loop.exec()
+    worker.chunk.disconnect(on_chunk)
+    worker.finished.disconnect(on_finished)
+    details = marks["done"]
+    return marks["first"] - requested, float(details["tokens_per_s"] or 0.0)
+
+
+def raw_first_token(engine: Any, image: Any) -> tuple[float, float]:
+    """Raw ``model.generate`` on prepared inputs: (seconds to the first token, tokens/s) of a 200-token answer."""
+    import torch
+    from transformers.generation.streamers import BaseStreamer
+
+    conversation = engine.start(image)
+    inputs = engine._process(conversation.messages(QUESTION))
+    inputs = {key: (value.to(engine.model.dtype) if value.is_floating_point() else value) for key, value in
+              inputs.items()}
+    stamps: list[float] = []
+
+    class Clock(BaseStreamer):
+        def put(self, value: Any) -> None:
+            stamps.append(time.perf_counter())
+
+        def end(self) -> None:
+            pass
+
+    started = time.perf_counter()
+    with torch.inference_mode():
+        engine.model.generate(**inputs, do_sample=False, max_new_tokens=ANSWER_TOKENS, min_new_tokens=ANSWER_TOKENS,
+                              streamer=Clock())
+    # The first put() is the prompt, the second the first new token.
+    first = stamps[1] - started
+    return first, (len(stamps) - 2) / (stamps[-1] - stamps[1])
+
+
+def measure_model(folder: Path, runs: int, speaker: Any, output: Any, synthesizer: Any) -> dict[str, Any]:
+    """Every per-model figure."""
+    from PySide6.QtCore import QThread
+
+    from seeing_assistant.engine import Engine, EngineSettings
+    from seeing_assistant.worker import EngineWorker
+
+    engine = Engine.load(EngineSettings(model=str(folder), device="cpu", dtype="float32"))
+    shots = {"1080p": screenshot(1920, 1080).image, "2160p": screenshot(3840, 2160).image}  # raw frames
+    from seeing_assistant import intake
+
+    length = prompt_length(engine, intake.from_pil(shots["1080p"], source="screenshot"))
+    engine.ask(engine.start(intake.from_pil(shots["1080p"], source="warm-up")), "Warm up.", max_new_tokens=2)
+
+    first_audio_app, first_audio_naive = [], []
+    for _ in range(runs):
+        app, naive = time_to_first_audio(engine, shots["1080p"], speaker, output, synthesizer, length)
+        first_audio_app.append(app)
+        first_audio_naive.append(naive)
+
+    thread = QThread()
+    worker = EngineWorker(lambda _: engine)
+    worker.moveToThread(thread)
+    thread.start()
+    worker.load_requested.emit(EngineSettings(model=str(folder)))
+    time.sleep(0.5)  # the factory hands over the loaded engine at once
+    overhead: dict[str, list[float]] = {"1080p": [], "2160p": []}
+    app_rates, raw_rates = [], []
+    request_id = 0
+    for _ in range(runs):
+        for name, raw_image in shots.items():
+            request_id += 1
+            app_ttft, app_rate = app_first_token(worker, raw_image, request_id)
+            raw_ttft, raw_rate = raw_first_token(engine, intake.from_pil(raw_image, source="screenshot"))
+            overhead[name].append((app_ttft - raw_ttft) * 1000)
+            if name == "1080p":
+                app_rates.append(app_rate)
+                raw_rates.append(raw_rate)
+    thread.quit()
+    thread.wait()
+
+    first_ttft, follow_ttft = [], []
+    for _ in range(runs):
+        conversation = engine.start(intake.from_pil(shots["1080p"], source="screenshot"))
+        first = engine.ask(conversation, QUESTION, max_new_tokens=16, min_new_tokens=16)
+        follow = engine.ask(conversation, "What does the title bar say?", max_new_tokens=8, min_new_tokens=8)
+        first_ttft.append(first.time_to_first_token_s or 0.0)
+        follow_ttft.append(follow.time_to_first_token_s or 0.0)
+    return {
+        "time_to_first_audio_s": {"app": summary(first_audio_app), "naive": summary(first_audio_naive)},
+        "time_to_first_audio_speedup": statistics.median(first_audio_naive) / statistics.median(first_audio_app),
+        "overhead_ms": {name: summary(values) for name, values in overhead.items()},
+        "overhead_ms_1080p": statistics.median(overhead["1080p"]),
+        "overhead_ms_2160p": statistics.median(overhead["2160p"]),
+        "first_ttft_s": summary(first_ttft),
+        "followup_ttft_s": summary(follow_ttft),
+        "followup_ttft_ratio": statistics.median(follow_ttft) / statistics.median(first_ttft),
+        "decode_tokens_per_s": {"app": summary(app_rates), "raw": summary(raw_rates)},
+        "decode_rate_ratio": statistics.median(app_rates) / statistics.median(raw_rates),
+    }
+
+
+def window_visible(runs: int) -> dict[str, float] | None:
+    """Launch to visible window of the installed app, or None without a display."""
+    if not os.environ.get("DISPLAY"):
+        return None
+    from benchmarks.app import measure_launch
+
+    with tempfile.TemporaryDirectory() as folder:
+        model = build_llava(Path(folder) / "tiny")
+        return summary([measure_launch(model, Path(folder) / "config") for _ in range(runs)])
+
+
+def table(report: dict[str, Any]) -> str:
+    """The figures as a markdown table."""
+    lines = ["| model | first audio: app s | first audio: naive s | speedup | overhead 1080p ms | overhead 2160p ms "
+             "| follow-up / first TTFT | decode app / raw (tok/s) |", "|---|---|---|---|---|---|---|---|"]
+    for name, row in report["models"].items():
+        app, naive = row["time_to_first_audio_s"]["app"], row["time_to_first_audio_s"]["naive"]
+        rates = row["decode_tokens_per_s"]
+        over = row["overhead_ms"]
+        lines.append(
+            f"| {name} | {app['median']:.3f} ({app['min']:.3f}-{app['max']:.3f}) "
+            f"| {naive['median']:.3f} ({naive['min']:.3f}-{naive['max']:.3f}) "
+            f"| {row['time_to_first_audio_speedup']:.1f}x "
+            f"| {over['1080p']['median']:.1f} ({over['1080p']['min']:.1f} to {over['1080p']['max']:.1f}) "
+            f"| {over['2160p']['median']:.1f} ({over['2160p']['min']:.1f} to {over['2160p']['max']:.1f}) "
+            f"| {row['followup_ttft_ratio']:.3f} "
+            f"| {row['decode_rate_ratio']:.3f} ({rates['app']['median']:.1f} / {rates['raw']['median']:.1f}) |")
+    window = report.get("window_visible_s_detail")
+    lines.append("")
+    lines.append("window visible after launch: " + (f"{window['median']:.3f} s ({window['min']:.3f}-"
+                                                   f"{window['max']:.3f})" if window else "not measured (no display)"))
+    lines.append(f"peak memory of this process: {report['peak_rss_mb']:.0f} MB")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run it all."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", metavar="FILE", help="write the figures here")
+    parser.add_argument("--quick", action="store_true", help="the tiny model only")
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args(argv)
+    sizes = {"tiny": TINY} if args.quick else {"tiny": TINY, "mid": MID}
+    report: dict[str, Any] = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()}",
+                              "measured_at": time.strftime("%Y-%m-%d %H:%M"), "runs": args.runs, "models": {}}
+    with tempfile.TemporaryDirectory() as scratch, PrivatePulse() as pulse:
+        os.environ.update(pulse.env)
+        from PySide6.QtWidgets import QApplication
+
+        from seeing_assistant import speech
+
+        _application = QApplication.instance() or QApplication([])
+        with speech.qt_messages_to_log():
+            output = speech.QtAudioOutput()
+        speaker = speech.VoiceSpeaker(output)
+        synthesizer = speech.default_synthesizer()
+        for name, size in sizes.items():
+            folder = build_llava(Path(scratch) / name, size)
+            report["models"][name] = measure_model(folder, args.runs, speaker, output, synthesizer)
+        speaker.close()
+    report["window_visible_s_detail"] = window_visible(args.runs)
+    report["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    headline = report["models"]["tiny" if args.quick else "mid"]
+    for key in ("time_to_first_audio_speedup", "overhead_ms_1080p", "overhead_ms_2160p", "followup_ttft_ratio",
+                "decode_rate_ratio"):
+        report[key] = headline[key]
+    window = report["window_visible_s_detail"]
+    report["window_visible_s"] = window["median"] if window else None
+    print(table(report))
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
