@@ -77,6 +77,10 @@ class PrivatePulse:
         self.client_config.write_text("autospawn = no\n")
         env = dict(os.environ, XDG_RUNTIME_DIR=str(self.folder / "runtime"), HOME=str(self.folder),
                    **self.env)
+        # No D-Bus: a second server would find its bus name taken and exit, and with DISPLAY set the bus would be
+        # autolaunched through X11 and left running.
+        env["DBUS_SESSION_BUS_ADDRESS"] = f"unix:path={self.folder / 'no-bus'}"
+        env.pop("DISPLAY", None)
         self.process = subprocess.Popen(
             ["pulseaudio", "-n", "-F", str(self.folder / "pulse.pa"), "--daemonize=no", "--exit-idle-time=-1",
              "--use-pid-file=no", "--log-target=stderr"],

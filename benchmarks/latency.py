@@ -10,8 +10,8 @@ tiny only), starts a private PulseAudio server as the audio device, and measures
   sentence, Qt push-mode sink). Naive (the seed's): generate the whole answer, decode it, synthesise it all, then
   play. A logits processor puts ". " after every 12 tokens into both, as a real model writes full stops.
 - pipeline overhead: the app's time to first token from a 1920x1080 and a 3840x2160 screenshot (intake, preprocessing,
-  the worker thread and its signal back) minus raw ``model.generate``'s on the identical prepared inputs.
-  Screen capture itself is not included (Xvfb's screen is 1280x800).
+  the worker thread and its signal back) minus raw ``model.generate``'s on the identical prepared inputs, 2 x runs
+  pairs in alternating order. Screen capture itself is not included (Xvfb's screen is 1280x800).
 - follow-up: a follow-up's time to first token over the first question's, in the app.
 - decode rate: tokens/s through the app (worker thread, streaming) over raw ``generate`` on the same inputs.
 - start-up: launch to visible window of the installed app (needs a display), and this process's peak memory.
@@ -109,8 +109,8 @@ def time_to_first_audio(engine: Any, raw_image: Any, speaker: Any, output: Any, 
     return app, naive
 
 
-def app_first_token(worker: Any, raw_image: Any, request_id: int) -> tuple[float, float]:
-    """Through the worker thread as the window uses it: (seconds to the first piece, tokens/s) of a 200-token answer."""
+def app_first_token(worker: Any, raw_image: Any, request_id: int, tokens: int) -> tuple[float, float]:
+    """Through the worker thread as the window uses it: (seconds to the first piece, tokens/s), ``tokens`` long."""
     from PySide6.QtCore import QEventLoop, QTimer
 
     from seeing_assistant import intake
@@ -134,7 +134,7 @@ def app_first_token(worker: Any, raw_image: Any, request_id: int) -> tuple[float
     requested = time.perf_counter()
     image = intake.from_pil(raw_image, source="screenshot")
     worker.supersede(request_id)
-    worker.answer_requested.emit(Request(request_id, QUESTION, image, ANSWER_TOKENS))
+    worker.answer_requested.emit(Request(request_id, QUESTION, image, tokens))
     loop.exec()
     worker.chunk.disconnect(on_chunk)
     worker.finished.disconnect(on_finished)
@@ -142,8 +142,8 @@ def app_first_token(worker: Any, raw_image: Any, request_id: int) -> tuple[float
     return marks["first"] - requested, float(details["tokens_per_s"] or 0.0)
 
 
-def raw_first_token(engine: Any, image: Any) -> tuple[float, float]:
-    """Raw ``model.generate`` on prepared inputs: (seconds to the first token, tokens/s) of a 200-token answer."""
+def raw_first_token(engine: Any, image: Any, tokens: int) -> tuple[float, float]:
+    """Raw ``model.generate`` on prepared inputs: (seconds to the first token, tokens/s) of a ``tokens`` answer."""
     import torch
     from transformers.generation.streamers import BaseStreamer
 
@@ -162,7 +162,7 @@ def raw_first_token(engine: Any, image: Any) -> tuple[float, float]:
 
     started = time.perf_counter()
     with torch.inference_mode():
-        engine.model.generate(**inputs, do_sample=False, max_new_tokens=ANSWER_TOKENS, min_new_tokens=ANSWER_TOKENS,
+        engine.model.generate(**inputs, do_sample=False, max_new_tokens=tokens, min_new_tokens=tokens,
                               streamer=Clock())
     # The first put() is the prompt, the second the first new token.
     first = stamps[1] - started
@@ -196,17 +196,28 @@ def measure_model(folder: Path, runs: int, speaker: Any, output: Any, synthesize
     worker.load_requested.emit(EngineSettings(model=str(folder)))
     time.sleep(0.5)  # the factory hands over the loaded engine at once
     overhead: dict[str, list[float]] = {"1080p": [], "2160p": []}
-    app_rates, raw_rates = [], []
     request_id = 0
-    for _ in range(runs):
+    for run in range(2 * runs):  # overhead: short answers, the two paths in alternating order
         for name, raw_image in shots.items():
             request_id += 1
-            app_ttft, app_rate = app_first_token(worker, raw_image, request_id)
-            raw_ttft, raw_rate = raw_first_token(engine, intake.from_pil(raw_image, source="screenshot"))
-            overhead[name].append((app_ttft - raw_ttft) * 1000)
-            if name == "1080p":
-                app_rates.append(app_rate)
-                raw_rates.append(raw_rate)
+            order = [True, False] if run % 2 == 0 else [False, True]
+            times = {}
+            for through_app in order:
+                if through_app:
+                    times["app"] = app_first_token(worker, raw_image, request_id, 8)[0]
+                else:
+                    prepared = intake.from_pil(raw_image, source="screenshot")
+                    times["raw"] = raw_first_token(engine, prepared, 8)[0]
+            overhead[name].append((times["app"] - times["raw"]) * 1000)
+    app_rates, raw_rates = [], []
+    for run in range(runs):  # decode rate: 200-token answers about the 1080p screenshot, alternating order
+        request_id += 1
+        for through_app in ([True, False] if run % 2 == 0 else [False, True]):
+            if through_app:
+                app_rates.append(app_first_token(worker, shots["1080p"], request_id, ANSWER_TOKENS)[1])
+            else:
+                prepared = intake.from_pil(shots["1080p"], source="screenshot")
+                raw_rates.append(raw_first_token(engine, prepared, ANSWER_TOKENS)[1])
     thread.quit()
     thread.wait()
 

@@ -14,3 +14,24 @@ def test_engine_benchmark_measures_first_and_follow_up(tiny_model: Path) -> None
     assert row["followup_time_to_first_token_s"]["median"] > 0
     text = engine_benchmark.table({"tiny": [row]})
     assert text.splitlines()[2].startswith("| tiny | float32 |")
+
+
+def test_latency_benchmark_runs_end_to_end_on_the_tiny_model(tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "out.json"
+    done = subprocess.run([sys.executable, "-m", "benchmarks.latency", "--quick", "--runs", "1", "--json", str(out)],
+                          cwd=Path(__file__).resolve().parents[1], env=dict(os.environ), capture_output=True,
+                          text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "| tiny |" in done.stdout and "window visible after launch" in done.stdout
+    report = json.loads(out.read_text())
+    for key in ("time_to_first_audio_speedup", "overhead_ms_1080p", "overhead_ms_2160p", "followup_ttft_ratio",
+                "decode_rate_ratio", "window_visible_s"):
+        assert isinstance(report[key], float), key
+    tiny = report["models"]["tiny"]
+    assert tiny["time_to_first_audio_s"]["app"]["median"] > 0 and tiny["time_to_first_audio_s"]["naive"]["median"] > 0
+    assert tiny["decode_tokens_per_s"]["raw"]["median"] > 0
