@@ -102,3 +102,20 @@ def no_audio_env(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
     config = tmp_path / "pulse-client.conf"
     config.write_text("autospawn = no\n")
     return {**env, "PULSE_SERVER": f"unix:{tmp_path / 'no-such-socket'}", "PULSE_CLIENTCONFIG": str(config)}
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Let Qt delete what the tests left (windows, audio threads, sources) while the application still exists.
+
+    Without this, Python's final garbage collection could delete Qt objects after the QApplication, and PySide
+    crashed the test process on its way out after every test had passed.
+    """
+    import gc
+
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    if QCoreApplication.instance() is None:
+        return
+    for _ in range(3):
+        gc.collect()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)

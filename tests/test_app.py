@@ -40,6 +40,7 @@ class ScriptedAnswer:
     is_cancelled: bool
     new_tokens: int
     time_to_first_token_s: float | None = 0.01
+    tokens_per_s: float | None = 100.0
 
 
 @dataclass
