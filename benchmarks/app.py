@@ -19,8 +19,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
+from benchmarks.qt_wait import finish, run_until, settle
 from benchmarks.random_models import build_llava
 
 
@@ -43,7 +43,6 @@ def measure_launch(model: Path, config: Path) -> float:
 
 def measure_describe(model: Path, runs: int) -> list[float]:
     """Seconds from pressing Describe screen to the first text, ``runs`` times in one app."""
-    from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
     from seeing_assistant import settings, speech
@@ -62,14 +61,7 @@ def measure_describe(model: Path, runs: int) -> list[float]:
     window.worker.chunk.connect(lambda *_: first_text.append(time.perf_counter() - pressed) if len(first_text) < 1
                                 else None)
 
-    def wait(condition: Any, timeout: float = 60) -> None:
-        deadline = time.perf_counter() + timeout
-        while not condition():
-            if time.perf_counter() > deadline:
-                raise RuntimeError("timed out")
-            pause = QEventLoop()  # run the event loop for 5 ms (a tight processEvents() loop crashed PySide here)
-            QTimer.singleShot(5, pause.quit)
-            pause.exec()
+    wait = run_until
 
     wait(lambda: window.status.text().startswith("Model ready"))
     times = []
@@ -109,4 +101,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    settle()
+    finish(status)

@@ -19,13 +19,13 @@ import json
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from benchmarks.audio_lab import PrivatePulse
+from benchmarks.qt_wait import finish, run_until, settle
 from benchmarks.random_models import build_whisper
 
 QUESTION = "What colour is the big button on the screen?"
@@ -49,7 +49,6 @@ def real_time_factors(model: Path, audio_path: Path, runs: int) -> list[float]:
 
 def release_to_transcript(model: Path, audio_path: Path, pulse: PrivatePulse, runs: int) -> list[float]:
     """Seconds from stopping the recording to the transcript, in the app, ``runs`` times."""
-    from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
     from seeing_assistant import settings, speech
@@ -77,14 +76,7 @@ def release_to_transcript(model: Path, audio_path: Path, pulse: PrivatePulse, ru
                         recognizer_factory=TwentyTokens, speaker=speech.SilentSpeaker(), save_settings=False)
     window.show()
 
-    def wait(condition: Any, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        while not condition():
-            if time.monotonic() > deadline:
-                raise RuntimeError("timed out")
-            pause = QEventLoop()
-            QTimer.singleShot(5, pause.quit)
-            pause.exec()
+    wait = run_until
 
     wait(lambda: window.status.text().startswith("Model ready"))
     waits = []
@@ -92,7 +84,10 @@ def release_to_transcript(model: Path, audio_path: Path, pulse: PrivatePulse, ru
         window.last_transcribe_wait_s = None
         window.start_listening()
         player = subprocess.Popen(["paplay", "-d", "vmic_feed", str(audio_path)], env={**os.environ, **pulse.env})
-        wait(lambda player=player: player.poll() is not None)
+        def played(process: subprocess.Popen[bytes] = player) -> bool:
+            return process.poll() is not None
+
+        wait(played)
         window.finish_listening()
         wait(lambda: window.last_transcribe_wait_s is not None)
         waits.append(window.last_transcribe_wait_s or 0.0)
@@ -129,4 +124,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    settle()
+    finish(status)

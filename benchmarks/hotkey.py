@@ -17,13 +17,12 @@ import json
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 from benchmarks.audio_lab import PrivatePulse, Recorder
+from benchmarks.qt_wait import finish, run_until, settle
 from benchmarks.random_models import build_llava
 
 
@@ -37,7 +36,6 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.update(pulse.env)
         os.environ["SEEING_ASSISTANT_CONFIG_DIR"] = str(Path(folder) / "config")
         model = build_llava(Path(folder) / "tiny")
-        from PySide6.QtCore import QEventLoop, QTimer
         from PySide6.QtWidgets import QApplication
 
         from seeing_assistant import settings
@@ -52,14 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         first_text: list[float] = []
         window.worker.chunk.connect(lambda *_: first_text.append(time.monotonic()))
 
-        def wait(condition: Any, timeout: float = 60) -> None:
-            deadline = time.monotonic() + timeout
-            while not condition():
-                if time.monotonic() > deadline:
-                    raise RuntimeError("timed out")
-                pause = QEventLoop()  # run the event loop for 5 ms (a tight processEvents() loop crashed PySide here)
-                QTimer.singleShot(5, pause.quit)
-                pause.exec()
+        wait = run_until
 
         wait(lambda: window.status.text().startswith("Model ready"))
         if window.hotkeys is None or window.hotkeys.problems:
@@ -75,7 +66,10 @@ def main(argv: list[str] | None = None) -> int:
                 subprocess.run(["xdotool", "key", "ctrl+alt+shift+s"], check=True, timeout=10)
                 wait(lambda: bool(first_text))
                 to_text.append(first_text[0] - pressed)
-                wait(lambda pressed=pressed: recorder.first_loud(pressed, timeout=0) is not None, timeout=30)
+                def heard(after: float = pressed) -> bool:
+                    return recorder.first_loud(after, timeout=0) is not None
+
+                wait(heard, timeout=30)
                 sound = recorder.first_loud(pressed, timeout=0)
                 assert sound is not None
                 to_sound.append(sound - pressed)
@@ -94,4 +88,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    settle()
+    finish(status)

@@ -28,7 +28,6 @@ import os
 import platform
 import resource
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -36,6 +35,7 @@ from typing import Any
 
 from benchmarks.audio_lab import PrivatePulse
 from benchmarks.engine import screenshot, summary
+from benchmarks.qt_wait import finish, settle
 from benchmarks.random_models import MID, TINY, build_llava
 
 ANSWER_TOKENS = 200
@@ -317,4 +317,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    settle()
+    finish(status)
