@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.qt_wait import finish, run_until, settle
+from benchmarks.qt_wait import finish, run_until
 from benchmarks.random_models import build_llava
 
 
@@ -101,6 +101,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    status = main()
-    settle()
-    finish(status)
+    finish(main())

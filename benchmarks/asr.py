@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.audio_lab import PrivatePulse
-from benchmarks.qt_wait import finish, run_until, settle
+from benchmarks.qt_wait import finish, run_until
 from benchmarks.random_models import build_whisper
 
 QUESTION = "What colour is the big button on the screen?"
@@ -124,6 +124,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    status = main()
-    settle()
-    finish(status)
+    finish(main())

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from benchmarks.audio_lab import PrivatePulse, Recorder
-from benchmarks.qt_wait import finish, run_until, settle
+from benchmarks.qt_wait import finish, run_until
 from benchmarks.random_models import build_llava
 
 
@@ -88,6 +88,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    status = main()
-    settle()
-    finish(status)
+    finish(main())

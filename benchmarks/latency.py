@@ -35,7 +35,7 @@ from typing import Any
 
 from benchmarks.audio_lab import PrivatePulse
 from benchmarks.engine import screenshot, summary
-from benchmarks.qt_wait import finish, settle
+from benchmarks.qt_wait import finish
 from benchmarks.random_models import MID, TINY, build_llava
 
 ANSWER_TOKENS = 200
@@ -317,6 +317,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    status = main()
-    settle()
-    finish(status)
+    finish(main())

@@ -39,7 +39,7 @@ def settle() -> None:
 
 
 def finish(status: int) -> None:
-    """End a benchmark process once its figures are printed and written, without Python's teardown.
+    """Let Qt settle, then end a benchmark process (its figures printed and written) without Python's teardown.
 
     PySide still sometimes crashed while Python tore the interpreter down after a benchmark with the app's window
     ("shared QObject was deleted directly"), which would turn a finished run into a failed exit status.
@@ -47,6 +47,7 @@ def finish(status: int) -> None:
     import os
     import sys
 
+    settle()
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(status)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from benchmarks.audio_lab import PrivatePulse
+from benchmarks.qt_wait import settle
 from benchmarks.random_models import build_llava
 from PIL import Image, ImageDraw
 
@@ -110,12 +111,4 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     Without this, Python's final garbage collection could delete Qt objects after the QApplication, and PySide
     crashed the test process on its way out after every test had passed.
     """
-    import gc
-
-    from PySide6.QtCore import QCoreApplication, QEvent
-
-    if QCoreApplication.instance() is None:
-        return
-    for _ in range(3):
-        gc.collect()
-        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+    settle()

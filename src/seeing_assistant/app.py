@@ -459,7 +459,6 @@ class MainWindow(QMainWindow):
         try:
             image = grab()
         except SeeingAssistantError as error:
-            image = None
             self._restore_window(quiet, was_hidden)
             self.announce(str(error), is_error=True)
             return

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from seeing_assistant import devices, messages, model_store
-from seeing_assistant.errors import BadInputError, ModelUnavailableError, SeeingAssistantError
+from seeing_assistant.errors import BadInputError, ModelUnavailableError, SeeingAssistantError, short_reason
 
 DEFAULT_ASR_MODEL = "openai/whisper-base.en"
 RATE = 16000
@@ -154,7 +154,7 @@ class Recognizer:
             recognizer = pipeline("automatic-speech-recognition", model=str(folder), device=placement.device,
                                   dtype=dtype)
         except Exception as error:  # noqa: BLE001 - broken or wrong files raise many kinds; all mean "cannot load"
-            reason = str(error).splitlines()[0][:160] if str(error) else type(error).__name__
+            reason = short_reason(error)
             raise ModelUnavailableError(messages.ASR_MODEL_FAILED.format(model=model, reason=reason)) from None
         return cls(model, recognizer, placement.device, time.perf_counter() - started)
 
@@ -170,8 +170,7 @@ class Recognizer:
         except SeeingAssistantError:
             raise
         except Exception as error:  # noqa: BLE001 - reported as one sentence
-            reason = str(error).splitlines()[0][:160] if str(error) else type(error).__name__
-            raise SeeingAssistantError(messages.TRANSCRIPTION_FAILED.format(reason=reason)) from None
+            raise SeeingAssistantError(messages.TRANSCRIPTION_FAILED.format(reason=short_reason(error))) from None
         text = " ".join(str(result.get("text", "")).split())
         return Transcript(text, audio.duration_s, time.perf_counter() - started)
 

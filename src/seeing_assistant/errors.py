@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+
+def short_reason(error: BaseException, limit: int = 160) -> str:
+    """The first line of a library's error message (or its type's name), to put inside one of our sentences."""
+    text = str(error).strip()
+    return (text.splitlines()[0] if text else type(error).__name__)[:limit]
+
+
 # Exit codes of the command line, one per kind of failure.
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2

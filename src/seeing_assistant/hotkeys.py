@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from seeing_assistant import messages
+from seeing_assistant.errors import short_reason
 
 DEFAULT_HOTKEYS = {
     "describe-screen": "Ctrl+Alt+Shift+S",
@@ -58,7 +59,7 @@ def unavailable_reason() -> str | None:
     try:
         from pynput import keyboard  # noqa: F401 - importing is the check (it connects to the X server)
     except Exception as error:  # noqa: BLE001 - any failure means the same to the user
-        return messages.HOTKEYS_UNAVAILABLE.format(reason=str(error).splitlines()[0][:120])
+        return messages.HOTKEYS_UNAVAILABLE.format(reason=short_reason(error, 120))
     return None
 
 
@@ -106,7 +107,7 @@ class Hotkeys:
                 self._releases.start()
             except Exception as error:  # noqa: BLE001 - reported as one sentence; the app goes on without them
                 self._listener = None
-                self.problems.append(messages.HOTKEYS_UNAVAILABLE.format(reason=str(error).splitlines()[0][:120]))
+                self.problems.append(messages.HOTKEYS_UNAVAILABLE.format(reason=short_reason(error, 120)))
         return self.problems
 
     def _caller(self, action: str) -> Callable[[], None]:

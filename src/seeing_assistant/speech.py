@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from seeing_assistant import messages
-from seeing_assistant.errors import BadInputError, SeeingAssistantError, SpeechUnavailableError
+from seeing_assistant.errors import BadInputError, SeeingAssistantError, SpeechUnavailableError, short_reason
 from seeing_assistant.sentence_splitter import SentenceSplitter
 
 if TYPE_CHECKING:
@@ -182,7 +182,7 @@ class EspeakNgSynthesizer(Synthesizer):
         try:
             done = subprocess.run([self.command, *arguments], capture_output=True, timeout=60, check=False)
         except (OSError, subprocess.TimeoutExpired) as error:
-            raise SpeechUnavailableError(messages.NO_SPEECH_ENGINE.format(reason=_reason(error))) from error
+            raise SpeechUnavailableError(messages.NO_SPEECH_ENGINE.format(reason=short_reason(error))) from error
         if done.returncode != 0:
             reason = done.stderr.decode("utf-8", "replace").strip() or f"exit status {done.returncode}"
             raise RuntimeError(reason)
@@ -223,7 +223,7 @@ class Pyttsx3Synthesizer(Synthesizer):
 
             self._engine = pyttsx3.init()
         except Exception as error:
-            raise SpeechUnavailableError(messages.NO_SPEECH_ENGINE.format(reason=_reason(error))) from error
+            raise SpeechUnavailableError(messages.NO_SPEECH_ENGINE.format(reason=short_reason(error))) from error
         self.driver = type(self._engine.proxy._driver).__module__.rsplit(".", 1)[-1]
         _quieten_driver()
         self._folder = tempfile.TemporaryDirectory(prefix="seeing-assistant-speech-")
@@ -277,11 +277,6 @@ def _quieten_driver() -> None:
     module = sys.modules.get("pyttsx3.drivers.espeak")
     if module is not None:
         module.print = lambda *args, **kwargs: None  # type: ignore[attr-defined]  # shadows the builtin there only
-
-
-def _reason(error: BaseException) -> str:
-    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    return text[:160]
 
 
 # --- Outputs ------------------------------------------------------------------------------------------------------
@@ -777,7 +772,7 @@ class VoiceSpeaker(Speaker):
             self.synthesizer_name = synthesizer.name
         except BaseException as error:  # noqa: BLE001 - handed to the constructor, which raises it
             self._failure = error if isinstance(error, SeeingAssistantError) else SpeechUnavailableError(
-                messages.NO_SPEECH_ENGINE.format(reason=_reason(error)))
+                messages.NO_SPEECH_ENGINE.format(reason=short_reason(error)))
             self._started.set()
             return
         self._started.set()
@@ -801,7 +796,7 @@ class VoiceSpeaker(Speaker):
             return synthesizer.synthesize(sentence)
         except Exception as error:  # noqa: BLE001 - one bad sentence must not end the speech
             log.warning("Could not synthesise %r: %s", sentence, error)
-            self.errors.append(messages.SPEECH_FAILED.format(reason=_reason(error)))
+            self.errors.append(messages.SPEECH_FAILED.format(reason=short_reason(error)))
             return None
 
 
