@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QAccessible, QDragEnterEvent, QDropEvent, QGuiApplication
-from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QPushButton, QWidget
+from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QCheckBox, QLabel, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from seeing_assistant import messages, settings, speech
@@ -142,6 +142,13 @@ def test_controls_carry_exactly_the_names_a_screen_reader_reads(make_window: Cal
                    window.ask_button, window.speak_button, window.stop_button, window.new_button,
                    window.copy_button, window.settings_button):
         assert "&" in button.text()
+    # Each Alt+letter reaches exactly one control, in the window and in the Settings dialog.
+    for parent in (window, SettingsDialog(window.settings, window)):
+        labelled: list[QPushButton | QLabel | QCheckBox] = [
+            *parent.findChildren(QPushButton), *parent.findChildren(QLabel), *parent.findChildren(QCheckBox)]
+        texts = [widget.text() for widget in labelled if "&" in widget.text() and widget.window() is parent]
+        letters = [text[text.index("&") + 1].lower() for text in texts]
+        assert len(letters) == len(set(letters)), sorted(zip(letters, texts, strict=True))
     order: list[QWidget] = [window.screen_button]
     following: QWidget | None = window.screen_button.nextInFocusChain()
     while following is not None and following is not window.screen_button and len(order) < 40:

@@ -201,7 +201,7 @@ class MainWindow(QMainWindow):
         self.task.setCurrentIndex(max(0, self.task.findData(self.settings.default_task)))
         task_label.setBuddy(self.task)
         self.ask_button = self._button("&Ask", "Ask", "Ask the question about the current image", self.ask)
-        self.speak_button = self._button("Speak &question", "Speak question",
+        self.speak_button = self._button("S&peak question", "Speak question",
                                          "Record a spoken question: press to start and again to finish, or hold F2",
                                          self._toggle_listening, "Ctrl+Shift+Q")
         self.speak_button.setCheckable(True)
@@ -217,7 +217,7 @@ class MainWindow(QMainWindow):
 
         middle = QHBoxLayout()
         conversation_column = QVBoxLayout()
-        conversation_label = QLabel("Co&nversation:")
+        conversation_label = QLabel("Conve&rsation:")
         self.conversation = QPlainTextEdit()
         self.conversation.setReadOnly(True)
         self.conversation.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByKeyboard
@@ -846,7 +846,7 @@ class SettingsDialog(QDialog):
         self.max_tokens = named(QSpinBox(), "Maximum answer length", "In tokens (about three quarters of a word)")
         self.max_tokens.setRange(16, 4096)
         self.max_tokens.setValue(current.max_new_tokens)
-        self.start_minimised = named(QCheckBox("Start &minimised to the tray"), "Start minimised to the tray",
+        self.start_minimised = named(QCheckBox("Start minimised to the tra&y"), "Start minimised to the tray",
                                      "Start without showing the window, where the desktop has a tray")
         self.start_minimised.setChecked(current.start_minimised)
         self.start_at_login = named(QCheckBox("Start at &login"), "Start at login",
