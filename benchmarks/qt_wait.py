@@ -22,32 +22,9 @@ def run_until(condition: Callable[[], object], timeout: float = 60.0) -> None:
         pause.exec()
 
 
-def settle() -> None:
-    """Let Qt delete what was closed while the application exists, before Python's final collection.
-
-    Otherwise objects can be deleted after the application at exit, which crashed PySide here.
-    """
-    import gc
-
-    from PySide6.QtCore import QCoreApplication, QEvent
-
-    if QCoreApplication.instance() is None:
-        return
-    for _ in range(3):
-        gc.collect()
-        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
-
-
 def finish(status: int) -> None:
-    """Let Qt settle, then end a benchmark process (its figures printed and written) without Python's teardown.
+    """End a benchmark process: delete its Qt windows while the application exists, then exit with ``status``."""
+    from seeing_assistant import qt_exit
 
-    PySide still sometimes crashed while Python tore the interpreter down after a benchmark with the app's window
-    ("shared QObject was deleted directly"), which would turn a finished run into a failed exit status.
-    """
-    import os
-    import sys
-
-    settle()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(status)
+    qt_exit.release()
+    raise SystemExit(status)

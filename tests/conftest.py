@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 from benchmarks.audio_lab import PrivatePulse
-from benchmarks.qt_wait import settle
 from benchmarks.random_models import build_llava
 from PIL import Image, ImageDraw
 
+from seeing_assistant import qt_exit
 from tests.helpers import cli_env
 from tests.netguard.sitecustomize import refuse_internet
 
@@ -106,9 +106,5 @@ def no_audio_env(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Let Qt delete what the tests left (windows, audio threads, sources) while the application still exists.
-
-    Without this, Python's final garbage collection could delete Qt objects after the QApplication, and PySide
-    crashed the test process on its way out after every test had passed.
-    """
-    settle()
+    """Delete the windows the tests left while the application exists (see :mod:`seeing_assistant.qt_exit`)."""
+    qt_exit.release()

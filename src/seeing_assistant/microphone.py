@@ -17,8 +17,8 @@ class Microphone(QObject):
     ``start()``, then ``stop()`` returns the audio, or ``cancel()`` drops it.
     """
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self.source: QAudioSource | None = None
         self.buffer: QBuffer | None = None
         self.rate = asr.RATE
