@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -285,6 +286,7 @@ def test_closing_mid_answer_shuts_down_cleanly(qtbot: QtBot, tmp_path: Path) -> 
     engine = ScriptedEngine(["word "] * 2000, delay=0.01)
     window = MainWindow(settings.Settings(), factory=lambda _: engine, speaker=speech.SilentSpeaker(),
                         save_settings=False)
+    qtbot.addWidget(window)  # deleted after the test, while the application exists
     window.show()
     qtbot.waitUntil(lambda: window.status.text().startswith("Model ready"), timeout=10000)
     window.open_path(str(picture(tmp_path)))
@@ -540,3 +542,40 @@ def test_without_a_display_the_app_says_so_in_one_line(env: dict[str, str]) -> N
     done = subprocess.run([str(COMMAND)], env=bare, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 1
     assert done.stderr == f"seeing-assistant: error: {messages.NO_DISPLAY_FOR_APP}\n"
+
+
+@pytest.mark.display
+@pytest.mark.parametrize("how", ["trigger quit", "SIGTERM", "SIGINT"])
+def test_the_app_quits_cleanly_mid_answer(how: str, tiny_model: Path, tmp_path: Path, config_dir: Path) -> None:
+    # The whole process, as a user runs it: its threads stop, its windows are deleted before Python exits, and it
+    # ends with status 0 and nothing on stderr (PySide crashed at exit in most runs while a window was left).
+    config_dir.mkdir()
+    (config_dir / "settings.json").write_text(json.dumps({"max_new_tokens": 3000, "hide_window_when_capturing": False}))
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    env = dict(os.environ, SEEING_ASSISTANT_REPORT_STARTUP="1", QT_QPA_PLATFORM="xcb", XDG_RUNTIME_DIR=str(runtime))
+    process = subprocess.Popen([str(COMMAND), "app", "--model", str(tiny_model)], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().startswith("window shown after ")
+
+        def trigger(action: str) -> None:
+            done = subprocess.run([str(COMMAND), "trigger", action], env=env, capture_output=True, text=True,
+                                  timeout=60)
+            assert (done.returncode, done.stderr) == (0, ""), done
+
+        trigger("describe-screen")
+        time.sleep(3)  # the model loads and starts its 3000-token answer
+        assert process.poll() is None
+        if how == "trigger quit":
+            trigger("quit")
+        else:
+            process.send_signal(getattr(signal, how))
+        rest, errors = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert (process.returncode, errors) == (0, ""), rest
+    assert not (runtime / "seeing-assistant.sock").exists()  # the socket went with the app

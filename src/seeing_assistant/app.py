@@ -8,14 +8,17 @@ speech is on, spoken.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
+import signal
+import socket
 import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QEvent, QMimeData, QObject, QSize, Qt, QThread, QTimer, Signal
+from PySide6.QtCore import QEvent, QMimeData, QObject, QSize, QSocketNotifier, Qt, QThread, QTimer, Signal
 from PySide6.QtGui import (
     QAccessible,
     QAccessibleAnnouncementEvent,
@@ -54,7 +57,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from seeing_assistant import asr, capture, devices, intake, messages, settings, speech, tasks
+from seeing_assistant import asr, capture, devices, intake, messages, qt_exit, settings, speech, tasks
 from seeing_assistant.errors import SeeingAssistantError
 from seeing_assistant.hotkeys import DEFAULT_HOTKEYS, Hotkeys
 from seeing_assistant.intake import IntakeImage
@@ -84,6 +87,7 @@ class MainWindow(QMainWindow):
 
     status_changed = Signal(str)
     action_requested = Signal(str)  # from hotkeys, the tray and `seeing-assistant trigger` (any thread)
+    shut_down = Signal()  # the window has stopped its threads for good: the app can end
 
     def __init__(self, chosen: settings.Settings, factory: EngineFactory = load_engine,
                  speaker: speech.Speaker | None = None, settings_problem: str | None = None,
@@ -92,7 +96,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         from seeing_assistant.microphone import Microphone  # Qt Multimedia: loaded once a window is made
 
-        self.microphone = Microphone()
+        self.microphone = Microphone(self)
         self.is_quiet_listening = False
         self.transcribe_id: int | None = None
         self.released_at = 0.0
@@ -102,6 +106,7 @@ class MainWindow(QMainWindow):
         self.hotkeys: Hotkeys | None = None
         self.tray: QSystemTrayIcon | None = None
         self.is_quitting = False
+        self.is_shut_down = False
         self.is_quiet_capture = False
         self.is_quiet_answer = False
         self.settings = chosen
@@ -137,7 +142,7 @@ class MainWindow(QMainWindow):
         # with showing the window.
         QTimer.singleShot(0, lambda: self.worker.load_requested.emit(engine_settings(chosen)))
         QTimer.singleShot(0, lambda: self.worker.asr_load_requested.emit(chosen.asr_model))
-        self.action_requested.connect(self.perform)
+        self.action_requested.connect(self.perform, Qt.ConnectionType.QueuedConnection)  # reply first
         problems = [settings_problem, self.speech_problem]
         if use_hotkeys:
             self.hotkeys = Hotkeys(chosen.hotkeys, self.action_requested.emit)
@@ -332,6 +337,8 @@ class MainWindow(QMainWindow):
             self.stop()
         elif action == "show":
             self.bring_to_front()
+        elif action == "quit":
+            self.quit()
 
     def _show_question_field(self) -> None:
         self.bring_to_front()
@@ -776,6 +783,10 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.hide()
+        event.accept()
+        if self.is_shut_down:
+            return
+        self.is_shut_down = True
         if self.hotkeys is not None:
             self.hotkeys.stop()
         if self.tray is not None:
@@ -785,7 +796,7 @@ class MainWindow(QMainWindow):
         self.speaker.close()
         self._thread.quit()
         self._thread.wait()
-        event.accept()
+        self.shut_down.emit()
 
 
 class SettingsDialog(QDialog):
@@ -935,6 +946,38 @@ def add_tray(window: MainWindow) -> QSystemTrayIcon | None:
     return tray
 
 
+def quit_on_signals(window: MainWindow) -> Callable[[], None]:
+    """Quit cleanly on SIGINT (Ctrl+C in a terminal) and SIGTERM (logging out), as the tray's Quit does.
+
+    Python runs its signal handlers only between bytecodes, never while Qt waits for events, so the signal is
+    written to a socket that Qt watches. Returns a function that puts the previous handlers back.
+    """
+    read_end, write_end = socket.socketpair()
+    for end in (read_end, write_end):
+        end.setblocking(False)
+    previous_fd = signal.set_wakeup_fd(write_end.fileno(), warn_on_full_buffer=False)
+    caught = (signal.SIGINT, signal.SIGTERM)
+    previous = {number: signal.signal(number, lambda *_: None) for number in caught}
+    notifier = QSocketNotifier(read_end.fileno(), QSocketNotifier.Type.Read, window)
+
+    def received() -> None:
+        with contextlib.suppress(OSError):  # another signal's byte may already have been read
+            read_end.recv(64)
+        window.quit()
+
+    notifier.activated.connect(received)
+
+    def restore() -> None:
+        notifier.setEnabled(False)
+        signal.set_wakeup_fd(previous_fd)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        read_end.close()
+        write_end.close()
+
+    return restore
+
+
 def run(args: argparse.Namespace) -> int:
     """Open the app; ``--model``, ``--device``, ``--dtype`` and ``--quantize`` override the settings for this run.
 
@@ -958,6 +1001,8 @@ def run(args: argparse.Namespace) -> int:
     for name, value in overrides.items():
         setattr(chosen, name, value)
     window = MainWindow(chosen, settings_problem=problem, save_settings=True, use_hotkeys=True)
+    window.shut_down.connect(application.quit, Qt.ConnectionType.QueuedConnection)
+    restore_signals = quit_on_signals(window)
     server = instance.InstanceServer(lambda action: window.action_requested.emit(action))
     if not server.listen():
         QTimer.singleShot(0, lambda: window.announce(messages.INSTANCE_SOCKET_FAILED, is_error=True))
@@ -972,3 +1017,6 @@ def run(args: argparse.Namespace) -> int:
         return int(application.exec())
     finally:
         server.close()
+        window.quit()  # a no-op when the window already shut down; otherwise its threads stop here
+        restore_signals()
+        qt_exit.release()
