@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from benchmarks.audio_lab import PrivatePulse, Recorder
 from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
@@ -169,3 +172,91 @@ def test_doctor_reports_the_hotkey_back_end(env: dict[str, str]) -> None:
     report = subprocess.run([str(COMMAND), "doctor"], env=env, capture_output=True, text=True, timeout=120,
                             check=False).stdout
     assert "Hotkeys:\n  display server: X11\n  global hotkeys: available (pynput)" in report
+
+
+@pytest.fixture
+def tray_host() -> Iterator[None]:
+    """A real system tray on the test's X server: trayer, an XEmbed tray, at the top right of the screen."""
+    host = subprocess.Popen(["trayer", "--edge", "top", "--align", "right", "--widthtype", "request",
+                             "--height", "32"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while not xdotool("search", "--class", "trayer"):
+            assert host.poll() is None and time.monotonic() < deadline, "trayer did not start"
+            time.sleep(0.1)
+        yield
+    finally:
+        host.terminate()
+        host.wait(10)
+
+
+def xdotool(*args: str) -> str:
+    """What ``xdotool ARGS`` printed (empty when it found nothing)."""
+    return subprocess.run(["xdotool", *args], capture_output=True, text=True, timeout=10).stdout.strip()
+
+
+def windows() -> list[tuple[str, str, int]]:
+    """The visible windows on the X server: (name, WM_CLASS, width)."""
+    found = []
+    for window in xdotool("search", "--onlyvisible", "--name", "").split():
+        wm_class = subprocess.run(["xprop", "-id", window, "WM_CLASS"], capture_output=True, text=True,
+                                  timeout=10).stdout.partition("=")[2].strip()
+        width = int(xdotool("getwindowgeometry", "--shell", window).split("WIDTH=")[1].split()[0])
+        found.append((xdotool("getwindowname", window), wm_class, width))
+    return found
+
+
+def window_shown() -> bool:
+    """Whether the app's window is on screen (its tray icon's little window has the same name)."""
+    return any(name == messages.APP_NAME and width > 100 for name, _, width in windows())
+
+
+def icon_shown() -> bool:
+    """Whether the app's icon is in the tray."""
+    return any("seeing-assistant" in wm_class and width < 100 for _, wm_class, width in windows())
+
+
+@pytest.mark.display
+@pytest.mark.audio
+def test_the_tray_icon_shows_the_window_describes_and_quits(tray_host: None, tiny_model: Path, tmp_path: Path,
+                                                            audio_server: PrivatePulse) -> None:
+    # As a user with a tray runs it: started minimised, the app is only an icon; a click shows the window; the
+    # icon's menu describes the screen (heard on the speaker) and Quit ends the app.
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "settings.json").write_text(json.dumps({"start_minimised": True, "max_new_tokens": 12,
+                                                      "hide_window_when_capturing": False}))
+    env = dict(os.environ, SEEING_ASSISTANT_REPORT_STARTUP="1", QT_QPA_PLATFORM="xcb")
+    process = subprocess.Popen([str(COMMAND), "app", "--model", str(tiny_model)], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().startswith("window shown after ")  # the app is up (in the tray)
+        width = int(xdotool("getdisplaygeometry").split()[0])
+        icon = (str(width - 12), "16")  # trayer's only icon, in the top right corner
+        deadline = time.monotonic() + 10
+        while not icon_shown():
+            assert time.monotonic() < deadline, f"no tray icon appeared: {windows()}"
+            time.sleep(0.1)
+        assert not window_shown()  # started minimised
+        xdotool("mousemove", *icon, "click", "1")
+        deadline = time.monotonic() + 10
+        while not window_shown():
+            assert time.monotonic() < deadline, "a click on the icon did not show the window"
+            time.sleep(0.1)
+        time.sleep(3)  # the model loads
+        with Recorder(audio_server) as recorder:
+            asked = time.monotonic()
+            xdotool("mousemove", *icon, "click", "3")
+            time.sleep(1)
+            xdotool("key", "Down", "Return")  # the menu's first item: Describe screen
+            assert recorder.first_loud(asked, timeout=60) is not None, "the description was not heard"
+        xdotool("mousemove", *icon, "click", "3")
+        time.sleep(1)
+        xdotool("key", "Up", "Return")  # the menu's last item: Quit
+        rest, errors = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert (process.returncode, errors) == (0, ""), rest
