@@ -7,6 +7,8 @@ import struct
 import subprocess
 import sys
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +46,23 @@ def run_cli(args: list[str], env: dict[str, str], stdin: bytes | None = None, ti
         check=False,
     )
     return Run(done.returncode, done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace"))
+
+
+@contextmanager
+def launched_app(model: Path, env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
+    """``seeing-assistant app --model MODEL`` as a user starts it, handed over once it is up (its window shown, or
+    only its tray icon); killed afterwards if the test did not end it."""
+    process = subprocess.Popen([str(COMMAND), "app", "--model", str(model)],
+                               env={**env, "SEEING_ASSISTANT_REPORT_STARTUP": "1", "QT_QPA_PLATFORM": "xcb"},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().startswith("window shown after ")
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
 
 
 def png_claiming_size(width: int, height: int) -> bytes:

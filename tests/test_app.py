@@ -26,7 +26,7 @@ from seeing_assistant import messages, settings, speech
 from seeing_assistant.app import MainWindow, SettingsDialog
 from seeing_assistant.intake import IntakeImage
 from seeing_assistant.worker import load_engine
-from tests.helpers import COMMAND
+from tests.helpers import COMMAND, launched_app
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 NAMES = ["Describe screen", "Describe window", "Describe clipboard", "Open image", "Question", "Ask", "Stop",
@@ -553,12 +553,8 @@ def test_the_app_quits_cleanly_mid_answer(how: str, tiny_model: Path, tmp_path: 
     (config_dir / "settings.json").write_text(json.dumps({"max_new_tokens": 3000, "hide_window_when_capturing": False}))
     runtime = tmp_path / "run"
     runtime.mkdir(mode=0o700)
-    env = dict(os.environ, SEEING_ASSISTANT_REPORT_STARTUP="1", QT_QPA_PLATFORM="xcb", XDG_RUNTIME_DIR=str(runtime))
-    process = subprocess.Popen([str(COMMAND), "app", "--model", str(tiny_model)], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
-    try:
-        assert process.stdout is not None
-        assert process.stdout.readline().startswith("window shown after ")
+    env = dict(os.environ, XDG_RUNTIME_DIR=str(runtime))
+    with launched_app(tiny_model, env) as process:
 
         def trigger(action: str) -> None:
             done = subprocess.run([str(COMMAND), "trigger", action], env=env, capture_output=True, text=True,
@@ -573,9 +569,5 @@ def test_the_app_quits_cleanly_mid_answer(how: str, tiny_model: Path, tmp_path: 
         else:
             process.send_signal(getattr(signal, how))
         rest, errors = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
     assert (process.returncode, errors) == (0, ""), rest
     assert not (runtime / "seeing-assistant.sock").exists()  # the socket went with the app

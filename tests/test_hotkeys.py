@@ -8,7 +8,7 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ from pytestqt.qtbot import QtBot
 
 from seeing_assistant import hotkeys, instance, messages, settings, speech
 from seeing_assistant.app import MainWindow
-from tests.helpers import COMMAND
+from tests.helpers import COMMAND, launched_app
 from tests.test_app import ScriptedEngine, picture
 
 SHOW_IMAGE = Path(__file__).parent / "show_image.py"
@@ -180,10 +180,7 @@ def tray_host() -> Iterator[None]:
     host = subprocess.Popen(["trayer", "--edge", "top", "--align", "right", "--widthtype", "request",
                              "--height", "32"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 10
-        while not xdotool("search", "--class", "trayer"):
-            assert host.poll() is None and time.monotonic() < deadline, "trayer did not start"
-            time.sleep(0.1)
+        wait_for(lambda: bool(xdotool("search", "--class", "trayer")), "trayer's panel")
         yield
     finally:
         host.terminate()
@@ -193,6 +190,14 @@ def tray_host() -> Iterator[None]:
 def xdotool(*args: str) -> str:
     """What ``xdotool ARGS`` printed (empty when it found nothing)."""
     return subprocess.run(["xdotool", *args], capture_output=True, text=True, timeout=10).stdout.strip()
+
+
+def wait_for(condition: Callable[[], bool], what: str) -> None:
+    """Poll ``condition`` for up to 10 s; fail naming ``what`` did not appear, and what is on screen."""
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} did not appear; on screen: {windows()}"
+        time.sleep(0.1)
 
 
 def windows() -> list[tuple[str, str, int]]:
@@ -226,24 +231,13 @@ def test_the_tray_icon_shows_the_window_describes_and_quits(tray_host: None, tin
     config.mkdir()
     (config / "settings.json").write_text(json.dumps({"start_minimised": True, "max_new_tokens": 12,
                                                       "hide_window_when_capturing": False}))
-    env = dict(os.environ, SEEING_ASSISTANT_REPORT_STARTUP="1", QT_QPA_PLATFORM="xcb")
-    process = subprocess.Popen([str(COMMAND), "app", "--model", str(tiny_model)], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
-    try:
-        assert process.stdout is not None
-        assert process.stdout.readline().startswith("window shown after ")  # the app is up (in the tray)
+    with launched_app(tiny_model, dict(os.environ)) as process:  # up, in the tray
         width = int(xdotool("getdisplaygeometry").split()[0])
         icon = (str(width - 12), "16")  # trayer's only icon, in the top right corner
-        deadline = time.monotonic() + 10
-        while not icon_shown():
-            assert time.monotonic() < deadline, f"no tray icon appeared: {windows()}"
-            time.sleep(0.1)
+        wait_for(icon_shown, "the tray icon")
         assert not window_shown()  # started minimised
         xdotool("mousemove", *icon, "click", "1")
-        deadline = time.monotonic() + 10
-        while not window_shown():
-            assert time.monotonic() < deadline, "a click on the icon did not show the window"
-            time.sleep(0.1)
+        wait_for(window_shown, "the window, after a click on the icon")
         time.sleep(3)  # the model loads
         with Recorder(audio_server) as recorder:
             asked = time.monotonic()
@@ -255,8 +249,4 @@ def test_the_tray_icon_shows_the_window_describes_and_quits(tray_host: None, tin
         time.sleep(1)
         xdotool("key", "Up", "Return")  # the menu's last item: Quit
         rest, errors = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
     assert (process.returncode, errors) == (0, ""), rest
