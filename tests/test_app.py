@@ -483,6 +483,26 @@ def test_the_settings_dialog_saves_and_a_new_model_reloads(make_window: Callable
     qtbot.waitUntil(lambda: window.status.text().startswith("Model ready: /models/other"), timeout=10000)
 
 
+def test_the_voice_is_chosen_from_the_engines_list_or_typed(qtbot: QtBot) -> None:
+    voices = speech.list_voices()  # eSpeak NG's own list, from the installed engine
+    english = next(voice for voice in voices if "en-gb" in voice.languages)
+    dialog = SettingsDialog(settings.Settings(), voices=voices)
+    qtbot.addWidget(dialog)
+    assert dialog.voice.count() == len(voices) + 1 and dialog.voice.currentText() == "Default"
+    assert dialog.chosen().voice is None
+    dialog.voice.setCurrentIndex(dialog.voice.findData(english.id))
+    assert dialog.voice.currentText() == f"{english.name} ({', '.join(english.languages)})"  # what is read out
+    assert dialog.chosen().voice == english.id
+    dialog.voice.setEditText("fr")  # a language code typed in works as before
+    assert dialog.chosen().voice == "fr"
+    reopened = SettingsDialog(settings.Settings(voice=english.id), voices=voices)
+    qtbot.addWidget(reopened)
+    assert reopened.chosen().voice == english.id and reopened.voice.currentIndex() > 0
+    typed = SettingsDialog(settings.Settings(voice="de"), voices=voices)
+    qtbot.addWidget(typed)
+    assert typed.voice.currentText() == "de" and typed.chosen().voice == "de"
+
+
 # --- The real engine ------------------------------------------------------------------------------------------
 
 

@@ -802,7 +802,8 @@ class MainWindow(QMainWindow):
 class SettingsDialog(QDialog):
     """Model, device, precision, 4-bit; voice, rate, volume, speak automatically; capture and answers."""
 
-    def __init__(self, current: settings.Settings, parent: QWidget | None = None) -> None:
+    def __init__(self, current: settings.Settings, parent: QWidget | None = None,
+                 voices: list[speech.Voice] | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.setAccessibleName("Settings")
@@ -831,8 +832,20 @@ class SettingsDialog(QDialog):
         self.four_bit = named(QCheckBox("&4-bit weights (NVIDIA GPUs)"), "4-bit weights",
                               "Load the model in 4 bits with bitsandbytes: far less GPU memory")
         self.four_bit.setChecked(current.quantize == "4bit")
-        self.voice = named(QLineEdit(current.voice or ""), "Voice",
-                           "A voice id, name or language code; empty for the default voice")
+        self.voice = named(QComboBox(), "Voice",
+                           "Choose a voice, or type a voice id, name or language code; Default is the engine's own")
+        self.voice.setEditable(True)
+        self.voice.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.voice.lineEdit().setAccessibleName("Voice")
+        self.voice.addItem("Default", "")
+        for voice in speech.list_voices() if voices is None else voices:
+            label = f"{voice.name} ({', '.join(voice.languages)})" if voice.languages else voice.name
+            self.voice.addItem(label, voice.id)
+        known = self.voice.findData(current.voice or "")
+        if known >= 0:
+            self.voice.setCurrentIndex(known)
+        else:
+            self.voice.setEditText(current.voice or "")
         self.rate = named(QSpinBox(), "Speech rate", "Words per minute, 80 to 500; below 80 uses the voice's default")
         self.rate.setRange(0, 500)
         self.rate.setSpecialValueText("default")
@@ -887,6 +900,12 @@ class SettingsDialog(QDialog):
             button.setAccessibleName(button.text().replace("&", ""))
         form.addRow(buttons)
 
+    def chosen_voice(self) -> str | None:
+        """The id of the listed voice shown, else what was typed; None for the default voice."""
+        text = self.voice.currentText().strip()
+        listed = self.voice.findText(text)
+        return (self.voice.itemData(listed) if listed >= 0 else text) or None
+
     def chosen(self) -> settings.Settings:
         """The settings as the dialog shows them."""
         return settings.Settings(
@@ -894,7 +913,7 @@ class SettingsDialog(QDialog):
             device=self.device.currentText(),
             dtype=self.dtype.currentText(),
             quantize="4bit" if self.four_bit.isChecked() else None,
-            voice=self.voice.text().strip() or None,
+            voice=self.chosen_voice(),
             rate=self.rate.value() if self.rate.value() >= 80 else None,
             volume=round(self.volume.value(), 2),
             speak_automatically=self.speak.isChecked(),

@@ -272,6 +272,22 @@ def default_synthesizer(settings: VoiceSettings | None = None) -> Synthesizer:
     return EspeakNgSynthesizer(settings)
 
 
+def list_voices() -> list[Voice]:
+    """The voices of the platform's engine, for choosing one; empty when the engine cannot start."""
+    try:
+        synthesizer = default_synthesizer()
+    except SeeingAssistantError as error:
+        log.info("No voices to list: %s", error)
+        return []
+    try:
+        return synthesizer.voices()
+    except Exception as error:  # noqa: BLE001 - a list to choose from is optional; the field still takes typed text
+        log.warning("The voices could not be listed: %s", short_reason(error))
+        return []
+    finally:
+        synthesizer.close()
+
+
 def _quieten_driver() -> None:
     """pyttsx3's eSpeak driver prints "Audio saved to ..." after every save: that would land in the answer."""
     module = sys.modules.get("pyttsx3.drivers.espeak")
