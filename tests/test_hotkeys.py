@@ -44,6 +44,20 @@ def test_wayland_is_told_to_use_trigger(monkeypatch: pytest.MonkeyPatch) -> None
     assert hotkeys.unavailable_reason() == messages.HOTKEYS_WAYLAND
 
 
+@pytest.mark.display
+def test_a_listener_without_the_macos_permission_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:
+    # pynput's macOS listener starts but hears nothing until the user grants Accessibility; it says so in IS_TRUSTED.
+    from pynput import keyboard
+
+    # The real X11 listener, reporting what macOS would.
+    monkeypatch.setattr(keyboard.GlobalHotKeys, "IS_TRUSTED", False, raising=False)
+    keys = hotkeys.Hotkeys({"stop": "Ctrl+Alt+Shift+X"}, lambda _: None)
+    try:
+        assert keys.start() == [messages.HOTKEYS_NOT_TRUSTED]
+    finally:
+        keys.stop()
+
+
 @pytest.fixture(autouse=True)
 def private_runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Each test has its own runtime folder, so its control socket is its own."""

@@ -101,6 +101,8 @@ class Hotkeys:
                 self._listener.daemon = True
                 self._listener.start()
                 self._listener.wait()
+                if getattr(self._listener, "IS_TRUSTED", True) is False:  # macOS without the Accessibility grant
+                    self.problems.append(messages.HOTKEYS_NOT_TRUSTED)
                 # Holding the Ask chord records a spoken question: its release ends the recording.
                 self._releases = keyboard.Listener(on_release=self._released)
                 self._releases.daemon = True

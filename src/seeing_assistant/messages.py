@@ -224,6 +224,10 @@ HOTKEYS_UNAVAILABLE = (
     "Global hotkeys could not be started ({reason}): bind 'seeing-assistant trigger ACTION' to keys in your "
     "desktop's keyboard settings instead."
 )
+HOTKEYS_NOT_TRUSTED = (
+    "Global hotkeys need permission on macOS: in System Settings, Privacy & Security, Accessibility, turn on "
+    "Seeing Assistant (or the terminal that starts it), then start the app again."
+)
 # Translators: {chord} is a key chord such as Ctrl+Alt+Shift+S; {action} an action such as describe-screen.
 HOTKEY_INVALID = (
     "{chord} is not a key chord that can be used for {action}: choose one with Ctrl, Alt, Shift or Super and a key, "
