@@ -225,14 +225,27 @@ def windows() -> list[tuple[str, str, int]]:
     return found
 
 
+def app_windows() -> list[tuple[str, str, int]]:
+    """The app's visible windows: its main window, its tray icon's and an open menu's."""
+    return [window for window in windows() if "seeing-assistant" in window[1]]
+
+
 def window_shown() -> bool:
-    """Whether the app's window is on screen (its tray icon's little window has the same name)."""
-    return any(name == messages.APP_NAME and width > 100 for name, _, width in windows())
+    """Whether the app's main window is on screen (the icon and the menu have the same name, and are smaller)."""
+    return any(name == messages.APP_NAME and width > 400 for name, _, width in app_windows())
+
+
+def choose_from_tray_menu(icon: tuple[str, str], keys: tuple[str, ...]) -> None:
+    """Open the icon's menu with a right click and, once it is on screen, press ``keys`` in it."""
+    before = len(app_windows())
+    xdotool("mousemove", *icon, "click", "3")
+    wait_for(lambda: len(app_windows()) > before, "the tray icon's menu")
+    xdotool("key", *keys)
 
 
 def icon_shown() -> bool:
     """Whether the app's icon is in the tray."""
-    return any("seeing-assistant" in wm_class and width < 100 for _, wm_class, width in windows())
+    return any(width < 100 for _, _, width in app_windows())
 
 
 @pytest.mark.display
@@ -255,12 +268,8 @@ def test_the_tray_icon_shows_the_window_describes_and_quits(tray_host: None, tin
         time.sleep(3)  # the model loads
         with Recorder(audio_server) as recorder:
             asked = time.monotonic()
-            xdotool("mousemove", *icon, "click", "3")
-            time.sleep(1)
-            xdotool("key", "Down", "Return")  # the menu's first item: Describe screen
+            choose_from_tray_menu(icon, ("Down", "Return"))  # the menu's first item: Describe screen
             assert recorder.first_loud(asked, timeout=60) is not None, "the description was not heard"
-        xdotool("mousemove", *icon, "click", "3")
-        time.sleep(1)
-        xdotool("key", "Up", "Return")  # the menu's last item: Quit
+        choose_from_tray_menu(icon, ("Up", "Return"))  # the menu's last item: Quit
         rest, errors = process.communicate(timeout=30)
     assert (process.returncode, errors) == (0, ""), rest
