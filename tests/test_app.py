@@ -182,8 +182,8 @@ def test_large_text_and_high_contrast_keep_everything_readable(qtbot: QtBot) -> 
         window = MainWindow(settings.Settings(), factory=lambda _: ScriptedEngine(), speaker=speech.SilentSpeaker(),
                             save_settings=False)
         qtbot.addWidget(window)
-        window.show()
-        qtbot.waitExposed(window)
+        with qtbot.waitExposed(window):
+            window.show()
         screen = QGuiApplication.primaryScreen().availableGeometry()
         needed = window.minimumSizeHint()
         assert needed.width() <= screen.width() and needed.height() <= screen.height(), needed
@@ -378,8 +378,8 @@ def test_describe_screen_hides_the_window_grabs_the_real_screen_and_comes_back(
     other.setStyleSheet("background: rgb(250, 120, 0);")
     other.setGeometry(950, 620, 300, 160)
     qtbot.addWidget(other)
-    other.show()
-    qtbot.waitExposed(other)
+    with qtbot.waitExposed(other):
+        other.show()
     qtbot.wait(200)
     hidden: list[bool] = []
     window.screen_button.clicked.connect(lambda: hidden.append(window.isVisible()))
@@ -488,19 +488,27 @@ def test_the_voice_is_chosen_from_the_engines_list_or_typed(qtbot: QtBot) -> Non
     english = next(voice for voice in voices if "en-gb" in voice.languages)
     dialog = SettingsDialog(settings.Settings(), voices=voices)
     qtbot.addWidget(dialog)
+    dialog.show()
     assert dialog.voice.count() == len(voices) + 1 and dialog.voice.currentText() == "Default"
     assert dialog.chosen().voice is None
     dialog.voice.setCurrentIndex(dialog.voice.findData(english.id))
     assert dialog.voice.currentText() == f"{english.name} ({', '.join(english.languages)})"  # what is read out
     assert dialog.chosen().voice == english.id
-    dialog.voice.setEditText("fr")  # a language code typed in works as before
-    assert dialog.chosen().voice == "fr"
+    for typed in ("es", "fr", "de"):  # language codes typed key by key stay as typed (no completion to a name)
+        with qtbot.waitActive(dialog):  # completion, if any, only happens in the active window
+            dialog.activateWindow()
+        dialog.voice.setFocus()
+        dialog.voice.lineEdit().selectAll()
+        qtbot.keyClicks(dialog.voice.lineEdit(), typed)
+        assert dialog.chosen().voice == typed, dialog.voice.currentText()
+    dialog.voice.setEditText("default")  # a listed name typed in any case is that entry
+    assert dialog.chosen().voice is None
     reopened = SettingsDialog(settings.Settings(voice=english.id), voices=voices)
     qtbot.addWidget(reopened)
     assert reopened.chosen().voice == english.id and reopened.voice.currentIndex() > 0
-    typed = SettingsDialog(settings.Settings(voice="de"), voices=voices)
-    qtbot.addWidget(typed)
-    assert typed.voice.currentText() == "de" and typed.chosen().voice == "de"
+    unlisted = SettingsDialog(settings.Settings(voice="de"), voices=voices)
+    qtbot.addWidget(unlisted)
+    assert unlisted.voice.currentText() == "de" and unlisted.chosen().voice == "de"
 
 
 # --- The real engine ------------------------------------------------------------------------------------------

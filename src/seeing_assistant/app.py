@@ -717,7 +717,7 @@ class MainWindow(QMainWindow):
 
     def open_settings(self) -> None:
         """Show the Settings dialog; a changed model reloads in the background."""
-        dialog = SettingsDialog(self.settings, self)
+        dialog = SettingsDialog(self.settings, self, voices=speech.list_voices(self.speaker))
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.apply_settings(dialog.chosen())
 
@@ -836,9 +836,10 @@ class SettingsDialog(QDialog):
                            "Choose a voice, or type a voice id, name or language code; Default is the engine's own")
         self.voice.setEditable(True)
         self.voice.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.voice.setCompleter(None)  # typing "es" must stay "es", not be completed to "Esperanto (eo)"
         self.voice.lineEdit().setAccessibleName("Voice")
         self.voice.addItem("Default", "")
-        for voice in speech.list_voices() if voices is None else voices:
+        for voice in voices or []:
             label = f"{voice.name} ({', '.join(voice.languages)})" if voice.languages else voice.name
             self.voice.addItem(label, voice.id)
         known = self.voice.findData(current.voice or "")
@@ -903,7 +904,7 @@ class SettingsDialog(QDialog):
     def chosen_voice(self) -> str | None:
         """The id of the listed voice shown, else what was typed; None for the default voice."""
         text = self.voice.currentText().strip()
-        listed = self.voice.findText(text)
+        listed = self.voice.findText(text, Qt.MatchFlag.MatchFixedString)  # a listed name, in any case
         return (self.voice.itemData(listed) if listed >= 0 else text) or None
 
     def chosen(self) -> settings.Settings:

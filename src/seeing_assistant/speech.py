@@ -272,20 +272,22 @@ def default_synthesizer(settings: VoiceSettings | None = None) -> Synthesizer:
     return EspeakNgSynthesizer(settings)
 
 
-def list_voices() -> list[Voice]:
-    """The voices of the platform's engine, for choosing one; empty when the engine cannot start."""
-    try:
-        synthesizer = default_synthesizer()
-    except SeeingAssistantError as error:
-        log.info("No voices to list: %s", error)
+def list_voices(speaker: Speaker | None = None) -> list[Voice]:
+    """The voices to choose from: those the speaker's engine listed on its own thread, else eSpeak NG's.
+
+    pyttsx3 (Windows, macOS) keeps one engine per process, which belongs to the speech thread, so without a speaker
+    there is no list there; the field still takes a typed voice.
+    """
+    if isinstance(speaker, VoiceSpeaker) and speaker.voices is not None:
+        return speaker.voices
+    if sys.platform in ("win32", "darwin"):
         return []
     try:
+        synthesizer = EspeakNgSynthesizer()
         return synthesizer.voices()
     except Exception as error:  # noqa: BLE001 - a list to choose from is optional; the field still takes typed text
-        log.warning("The voices could not be listed: %s", short_reason(error))
+        log.info("No voices to list: %s", short_reason(error))
         return []
-    finally:
-        synthesizer.close()
 
 
 def _quieten_driver() -> None:
@@ -720,6 +722,7 @@ class VoiceSpeaker(Speaker):
         self.settings = settings or VoiceSettings()
         self.is_earcons_on = earcons
         self.synthesizer_name = ""
+        self.voices: list[Voice] | None = None  # the engine's voices, once its thread has listed them
         self.errors: list[str] = []
         self._make = make_synthesizer or (lambda: default_synthesizer(self.settings))
         self._generation = 0
@@ -792,6 +795,11 @@ class VoiceSpeaker(Speaker):
             self._started.set()
             return
         self._started.set()
+        try:
+            self.voices = synthesizer.voices()  # for Settings, listed here: the engine belongs to this thread
+        except Exception as error:  # noqa: BLE001 - the list is optional
+            log.info("No voices to list: %s", short_reason(error))
+            self.voices = []
         try:
             while (item := self._sentences.get()) is not None:
                 generation, what = item
