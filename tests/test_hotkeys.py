@@ -194,7 +194,7 @@ def tray_host() -> Iterator[None]:
     host = subprocess.Popen(["trayer", "--edge", "top", "--align", "right", "--widthtype", "request",
                              "--height", "32"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_for(lambda: bool(xdotool("search", "--class", "trayer")), "trayer's panel")
+        wait_for(tray_is_taken, "trayer's system tray")  # the app looks for a tray once, when it starts
         yield
     finally:
         host.terminate()
@@ -214,14 +214,28 @@ def wait_for(condition: Callable[[], bool], what: str) -> None:
         time.sleep(0.1)
 
 
+def tray_is_taken() -> bool:
+    """Whether a system tray owns the X selection that Qt looks for."""
+    from Xlib import X, display
+
+    connection = display.Display()
+    try:
+        return bool(connection.get_selection_owner(connection.intern_atom("_NET_SYSTEM_TRAY_S0")) != X.NONE)
+    finally:
+        connection.close()
+
+
 def windows() -> list[tuple[str, str, int]]:
-    """The visible windows on the X server: (name, WM_CLASS, width)."""
+    """The visible windows on the X server: (name, WM_CLASS and window type, width); gone ones are skipped."""
     found = []
     for window in xdotool("search", "--onlyvisible", "--name", "").split():
-        wm_class = subprocess.run(["xprop", "-id", window, "WM_CLASS"], capture_output=True, text=True,
-                                  timeout=10).stdout.partition("=")[2].strip()
-        width = int(xdotool("getwindowgeometry", "--shell", window).split("WIDTH=")[1].split()[0])
-        found.append((xdotool("getwindowname", window), wm_class, width))
+        properties = subprocess.run(["xprop", "-id", window, "WM_CLASS", "_NET_WM_WINDOW_TYPE"], capture_output=True,
+                                    text=True, timeout=10).stdout
+        geometry = xdotool("getwindowgeometry", "--shell", window)
+        if "WIDTH=" not in geometry:
+            continue  # it closed meanwhile
+        width = int(geometry.split("WIDTH=")[1].split()[0])
+        found.append((xdotool("getwindowname", window), " ".join(properties.split()), width))
     return found
 
 
@@ -232,20 +246,21 @@ def app_windows() -> list[tuple[str, str, int]]:
 
 def window_shown() -> bool:
     """Whether the app's main window is on screen (the icon and the menu have the same name, and are smaller)."""
-    return any(name == messages.APP_NAME and width > 400 for name, _, width in app_windows())
+    return any(name == messages.APP_NAME and width > 400 and "POPUP_MENU" not in kind
+               for name, kind, width in app_windows())
 
 
 def choose_from_tray_menu(icon: tuple[str, str], keys: tuple[str, ...]) -> None:
     """Open the icon's menu with a right click and, once it is on screen, press ``keys`` in it."""
-    before = len(app_windows())
     xdotool("mousemove", *icon, "click", "3")
-    wait_for(lambda: len(app_windows()) > before, "the tray icon's menu")
+    wait_for(lambda: any("POPUP_MENU" in kind for _, kind, _ in app_windows()), "the tray icon's menu")
     xdotool("key", *keys)
+    xdotool("mousemove", "200", "400")  # away from the icon, so that no tooltip opens over it
 
 
 def icon_shown() -> bool:
     """Whether the app's icon is in the tray."""
-    return any(width < 100 for _, _, width in app_windows())
+    return any(width < 100 and "TOOLTIP" not in kind for _, kind, width in app_windows())
 
 
 @pytest.mark.display
@@ -256,14 +271,14 @@ def test_the_tray_icon_shows_the_window_describes_and_quits(tray_host: None, tin
     # icon's menu describes the screen (heard on the speaker) and Quit ends the app.
     config = tmp_path / "config"
     config.mkdir()
-    (config / "settings.json").write_text(json.dumps({"start_minimised": True, "max_new_tokens": 12,
+    (config / "settings.json").write_text(json.dumps({"start_minimised": True, "max_new_tokens": 12, "earcons": False,
                                                       "hide_window_when_capturing": False}))
     with launched_app(tiny_model, dict(os.environ)) as process:  # up, in the tray
         width = int(xdotool("getdisplaygeometry").split()[0])
         icon = (str(width - 12), "16")  # trayer's only icon, in the top right corner
         wait_for(icon_shown, "the tray icon")
         assert not window_shown()  # started minimised
-        xdotool("mousemove", *icon, "click", "1")
+        xdotool("mousemove", *icon, "click", "1", "mousemove", "200", "400")
         wait_for(window_shown, "the window, after a click on the icon")
         time.sleep(3)  # the model loads
         with Recorder(audio_server) as recorder:

@@ -983,6 +983,8 @@ def quit_on_signals(window: MainWindow) -> Callable[[], None]:
     def received() -> None:
         with contextlib.suppress(OSError):  # another signal's byte may already have been read
             read_end.recv(64)
+        for number in caught:  # a second Ctrl+C or SIGTERM ends the process at once, even mid-way through loading
+            signal.signal(number, signal.SIG_DFL)
         window.quit()
 
     notifier.activated.connect(received)
