@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import tempfile
 import time
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.audio_lab import PrivatePulse
+from benchmarks.engine import summary
 from benchmarks.qt_wait import finish, run_until
 from benchmarks.random_models import build_whisper
 
@@ -112,10 +112,7 @@ def main(argv: list[str] | None = None) -> int:
             model = build_whisper(Path(folder) / shape, shape=shape)
             factors = real_time_factors(model, audio_path, args.runs)
             waits = release_to_transcript(model, audio_path, pulse, args.runs)
-            report[shape] = {
-                "real_time_factor": {"median": statistics.median(factors), "min": min(factors), "max": max(factors)},
-                "release_to_transcript_s": {"median": statistics.median(waits), "min": min(waits), "max": max(waits)},
-            }
+            report[shape] = {"real_time_factor": summary(factors), "release_to_transcript_s": summary(waits)}
             print(f"{shape}: real-time factor {report[shape]['real_time_factor']['median']:.3f}, key release to "
                   f"transcript {report[shape]['release_to_transcript_s']['median']:.3f} s (medians of {args.runs})")
     if args.json:

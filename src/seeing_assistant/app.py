@@ -816,6 +816,11 @@ class SettingsDialog(QDialog):
             widget.setToolTip(description)
             return widget
 
+        def checkbox(label: str, description: str, checked: bool, name: str | None = None) -> QCheckBox:
+            box: QCheckBox = named(QCheckBox(label), name or label.replace("&", ""), description)
+            box.setChecked(checked)
+            return box
+
         self.model = named(QLineEdit(current.model), "Model", "A downloaded model id or a model folder")
         self.asr_model = named(QLineEdit(current.asr_model), "Speech recognition model",
                                "A downloaded Whisper model id or folder, for spoken questions")
@@ -829,9 +834,9 @@ class SettingsDialog(QDialog):
         for dtype in devices.DTYPE_CHOICES:
             self.dtype.addItem(dtype)
         self.dtype.setCurrentText(current.dtype)
-        self.four_bit = named(QCheckBox("&4-bit weights (NVIDIA GPUs)"), "4-bit weights",
-                              "Load the model in 4 bits with bitsandbytes: far less GPU memory")
-        self.four_bit.setChecked(current.quantize == "4bit")
+        self.four_bit = checkbox("&4-bit weights (NVIDIA GPUs)",
+                                 "Load the model in 4 bits with bitsandbytes: far less GPU memory",
+                                 current.quantize == "4bit", name="4-bit weights")
         self.voice = named(QComboBox(), "Voice",
                            "Choose a voice, or type a voice id, name or language code; Default is the engine's own")
         self.voice.setEditable(True)
@@ -855,15 +860,13 @@ class SettingsDialog(QDialog):
         self.volume.setRange(0.0, 1.0)
         self.volume.setSingleStep(0.1)
         self.volume.setValue(current.volume)
-        self.speak = named(QCheckBox("S&peak answers automatically"), "Speak answers automatically",
-                           "Read each answer aloud while it is written")
-        self.speak.setChecked(current.speak_automatically)
-        self.earcons = named(QCheckBox("Play &sounds at start and end"), "Play sounds at start and end",
-                             "Short sounds when an answer starts, ends or fails")
-        self.earcons.setChecked(current.earcons)
-        self.hide_window = named(QCheckBox("&Hide this window while capturing"), "Hide this window while capturing",
-                                 "Keep the app's own window out of screen captures")
-        self.hide_window.setChecked(current.hide_window_when_capturing)
+        self.speak = checkbox("S&peak answers automatically", "Read each answer aloud while it is written",
+                              current.speak_automatically)
+        self.earcons = checkbox("Play &sounds at start and end", "Short sounds when an answer starts, ends or fails",
+                                current.earcons)
+        self.hide_window = checkbox("&Hide this window while capturing",
+                                    "Keep the app's own window out of screen captures",
+                                    current.hide_window_when_capturing)
         self.default_task = named(QComboBox(), "Default task", "What to do when no question is typed")
         for name in tasks.TASKS:
             self.default_task.addItem(tasks.TASKS[name].label, name)
@@ -871,12 +874,11 @@ class SettingsDialog(QDialog):
         self.max_tokens = named(QSpinBox(), "Maximum answer length", "In tokens (about three quarters of a word)")
         self.max_tokens.setRange(16, 4096)
         self.max_tokens.setValue(current.max_new_tokens)
-        self.start_minimised = named(QCheckBox("Start minimised to the tra&y"), "Start minimised to the tray",
-                                     "Start without showing the window, where the desktop has a tray")
-        self.start_minimised.setChecked(current.start_minimised)
-        self.start_at_login = named(QCheckBox("Start at &login"), "Start at login",
-                                    "Start the app when you log in (an autostart entry on Linux)")
-        self.start_at_login.setChecked(current.start_at_login)
+        self.start_minimised = checkbox("Start minimised to the tra&y",
+                                        "Start without showing the window, where the desktop has a tray",
+                                        current.start_minimised)
+        self.start_at_login = checkbox("Start at &login", "Start the app when you log in (an autostart entry on Linux)",
+                                       current.start_at_login)
         self.chords: dict[str, QLineEdit] = {}
         for action, chord in {**DEFAULT_HOTKEYS, **current.hotkeys}.items():
             spoken = action.replace("-", " ")
