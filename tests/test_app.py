@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from benchmarks.audio_lab import PrivatePulse, Recorder
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QAccessible, QDragEnterEvent, QDropEvent, QGuiApplication
@@ -573,12 +574,15 @@ def test_without_a_display_the_app_says_so_in_one_line(env: dict[str, str]) -> N
 
 
 @pytest.mark.display
+@pytest.mark.audio
 @pytest.mark.parametrize("how", ["trigger quit", "SIGTERM", "SIGINT"])
-def test_the_app_quits_cleanly_mid_answer(how: str, tiny_model: Path, tmp_path: Path, config_dir: Path) -> None:
+def test_the_app_quits_cleanly_mid_answer(how: str, tiny_model: Path, tmp_path: Path, config_dir: Path,
+                                          audio_server: PrivatePulse) -> None:
     # The whole process, as a user runs it: its threads stop, its windows are deleted before Python exits, and it
     # ends with status 0 and nothing on stderr (PySide crashed at exit in most runs while a window was left).
     config_dir.mkdir()
-    (config_dir / "settings.json").write_text(json.dumps({"max_new_tokens": 3000, "hide_window_when_capturing": False}))
+    (config_dir / "settings.json").write_text(json.dumps({"max_new_tokens": 3000, "earcons": False,
+                                                          "hide_window_when_capturing": False}))
     runtime = tmp_path / "run"
     runtime.mkdir(mode=0o700)
     env = dict(os.environ, XDG_RUNTIME_DIR=str(runtime))
@@ -589,8 +593,11 @@ def test_the_app_quits_cleanly_mid_answer(how: str, tiny_model: Path, tmp_path: 
                                   timeout=60)
             assert (done.returncode, done.stderr) == (0, ""), done
 
-        trigger("describe-screen")
-        time.sleep(3)  # here the 3000-token answer has started; on a slower machine the model may still be loading
+        with Recorder(audio_server) as recorder:
+            asked = time.monotonic()
+            trigger("describe-screen")
+            # Mid-answer: the 3000-token answer is being spoken (no earcons, so the first sound is the answer).
+            assert recorder.first_loud(asked, timeout=60) is not None, "the answer was not heard"
         assert process.poll() is None
         if how == "trigger quit":
             trigger("quit")

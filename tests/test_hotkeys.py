@@ -280,7 +280,6 @@ def test_the_tray_icon_shows_the_window_describes_and_quits(tray_host: None, tin
         assert not window_shown()  # started minimised
         xdotool("mousemove", *icon, "click", "1", "mousemove", "200", "400")
         wait_for(window_shown, "the window, after a click on the icon")
-        time.sleep(3)  # the model loads
         with Recorder(audio_server) as recorder:
             asked = time.monotonic()
             choose_from_tray_menu(icon, ("Down", "Return"))  # the menu's first item: Describe screen
