@@ -136,7 +136,7 @@ def test_a_tap_is_too_short_and_a_quiet_room_is_silence(qtbot: QtBot, qapp: obje
     microphone = Microphone()
     microphone.start()
     with pytest.raises(BadInputError, match="too short"):
-        microphone.stop()
+        microphone.stop().checked()
     quiet_room = write_wav(tmp_path / "quiet.wav", 0.001 * np.random.default_rng(0).standard_normal(24000), 16000, 2)
     microphone.start()
     player = subprocess.Popen(["paplay", "-d", "vmic_feed", str(quiet_room)], env={**os.environ, **audio_server.env})
@@ -144,7 +144,7 @@ def test_a_tap_is_too_short_and_a_quiet_room_is_silence(qtbot: QtBot, qapp: obje
     qtbot.wait(200)
     assert len(microphone.data) > 16000  # about a second arrived, all of it near silence
     with pytest.raises(BadInputError, match="Nothing was heard"):
-        microphone.stop()
+        microphone.stop().checked()
 
 
 @pytest.mark.audio

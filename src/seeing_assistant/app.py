@@ -367,11 +367,10 @@ class MainWindow(QMainWindow):
             return
         self.speak_button.setChecked(False)
         self.released_at = time.perf_counter()
-        data = self.microphone.data
-        recorded = (len(data) / (2 * self.microphone.channels * self.microphone.rate), asr.pcm16_level(data))
-        self.last_recording = recorded
         try:
-            audio = self.microphone.stop()
+            heard = self.microphone.stop()
+            self.last_recording = (heard.duration_s, heard.level)
+            audio = heard.checked()
         except SeeingAssistantError as error:
             self.announce(str(error), is_error=True)
             return

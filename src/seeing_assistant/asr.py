@@ -6,8 +6,6 @@ The recogniser is transformers' ``automatic-speech-recognition`` pipeline over a
 
 from __future__ import annotations
 
-import array
-import math
 import time
 import wave
 from dataclasses import dataclass
@@ -173,9 +171,3 @@ class Recognizer:
             raise SeeingAssistantError(messages.TRANSCRIPTION_FAILED.format(reason=short_reason(error))) from None
         text = " ".join(str(result.get("text", "")).split())
         return Transcript(text, audio.duration_s, time.perf_counter() - started)
-
-
-def pcm16_level(data: bytes) -> float:
-    """The RMS level (0 to 1) of 16-bit PCM, without numpy (for a recording's meter)."""
-    samples = array.array("h", data[: len(data) - len(data) % 2])
-    return math.sqrt(sum(sample * sample for sample in samples) / len(samples)) / 32768 if samples else 0.0

@@ -62,13 +62,13 @@ class Microphone(QObject):
         self.started_at = time.perf_counter()
 
     def stop(self) -> asr.Audio:
-        """Stop and return what was recorded (checked: too short or silent recordings raise BadInputError)."""
+        """Stop and return what was recorded, as 16 kHz mono; its ``checked()`` says if it is too short or silent."""
         if self.source is None:
             raise BadInputError(messages.RECORDING_TOO_SHORT.format(source="the recording"))
         self.source.stop()
         data = self.data
         self._release()
-        return asr.from_pcm16(data, self.rate, self.channels, "the recording").checked()
+        return asr.from_pcm16(data, self.rate, self.channels, "the recording")
 
     def cancel(self) -> None:
         """Stop and forget the recording."""
