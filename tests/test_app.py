@@ -19,7 +19,7 @@ import pytest
 from benchmarks.audio_lab import PrivatePulse, Recorder
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QAccessible, QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtGui import QAccessible, QDragEnterEvent, QDropEvent, QGuiApplication, QImage
 from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QCheckBox, QLabel, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -216,6 +216,20 @@ def test_every_status_is_shown_and_announced(make_window: Callable[..., MainWind
 
 
 # --- Asking and following up ----------------------------------------------------------------------------------
+
+
+def test_a_quiet_describe_from_outside_leaves_the_next_button_press_as_usual(
+        make_window: Callable[..., MainWindow], tmp_path: Path, qtbot: QtBot) -> None:
+    # A trigger or tray describe-clipboard keeps the user's focus; a later press of Describe screen in the window is
+    # an ordinary one, and focus goes to the Question field as the answer starts.
+    window = make_window(ScriptedEngine(delay=0.02))
+    QGuiApplication.clipboard().setImage(QImage(str(picture(tmp_path))))
+    window.perform("describe-clipboard")
+    wait_done(qtbot, window)
+    window.screen_button.setFocus()
+    window.screen_button.click()
+    qtbot.waitUntil(lambda: window.question.hasFocus(), timeout=5000)
+    wait_done(qtbot, window)
 
 
 def test_an_answer_streams_into_the_conversation_and_a_follow_up_keeps_it(

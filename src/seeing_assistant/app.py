@@ -107,7 +107,6 @@ class MainWindow(QMainWindow):
         self.tray: QSystemTrayIcon | None = None
         self.is_quitting = False
         self.is_shut_down = False
-        self.is_quiet_capture = False
         self.is_quiet_answer = False
         self.settings = chosen
         self.save_settings = save_settings
@@ -119,7 +118,6 @@ class MainWindow(QMainWindow):
         self.answering_id: int | None = None
         self.answer_text = ""
         self.last_answer = ""
-        self.is_busy = False
         self.speech_problem: str | None = None
         self.speaker = speaker if speaker is not None else self._open_speaker()
         self._build()
@@ -309,14 +307,21 @@ class MainWindow(QMainWindow):
         if (speak or is_error) and self.settings.speak_automatically:
             self.speaker.say(text)
 
+    @property
+    def is_busy(self) -> bool:
+        """Whether an answer is being written."""
+        return self.answering_id is not None
+
     # --- Actions from outside the window (hotkeys, tray, trigger) -------------------------------------------------
 
     def perform(self, action: str) -> None:
         """Carry out an action without taking the focus from the user's application (except ask and show)."""
-        if action in ("describe-screen", "describe-window", "describe-clipboard"):
-            self.is_quiet_capture = True
-            {"describe-screen": self.describe_screen, "describe-window": self.describe_window,
-             "describe-clipboard": self.describe_clipboard}[action]()
+        if action == "describe-screen":
+            self._capture(self._grab_screen, quiet=True)
+        elif action == "describe-window":
+            self._capture(self._grab_window, quiet=True)
+        elif action == "describe-clipboard":
+            self.describe_clipboard()
         elif action == "ask":
             # Held: a spoken question (recorded until "ask-release"); tapped: the Question field.
             self.start_listening(quiet=True)
@@ -405,8 +410,7 @@ class MainWindow(QMainWindow):
         self.pending_echo = messages.YOU_ASKED.format(text=text)
         self.question.setText(text)
         if self.image is None:
-            self.is_quiet_capture = self.is_quiet_listening
-            self.describe_screen()
+            self._capture(self._grab_screen, quiet=self.is_quiet_listening)
         else:
             self.ask()
 
@@ -451,9 +455,9 @@ class MainWindow(QMainWindow):
         """Grab the active window of another application; the whole screen when the platform cannot tell."""
         self._capture(self._grab_window)
 
-    def _capture(self, grab: Callable[[], IntakeImage | None]) -> None:
+    def _capture(self, grab: Callable[[], IntakeImage | None], quiet: bool = False) -> None:
+        """``quiet``: asked from outside the window (hotkey, tray, trigger), which keeps the user's focus."""
         self._stop_current()
-        quiet, self.is_quiet_capture = self.is_quiet_capture, False
         if self.settings.hide_window_when_capturing and self.isVisible():
             self.hide()
             QTimer.singleShot(CAPTURE_DELAY_MS, lambda: self._grab_and_show(grab, quiet))
@@ -601,7 +605,6 @@ class MainWindow(QMainWindow):
         self.answering_id = self.request_id
         self.is_quiet_answer = quiet
         self.answer_text = ""
-        self.is_busy = True
         self.progress.show()
         self.announce(status)
         self.speaker.earcon("start")
@@ -633,7 +636,6 @@ class MainWindow(QMainWindow):
         if self.answering_id is not None and self.answer_text:
             self.last_answer = self.answer_text
         self.answering_id = None
-        self.is_busy = False
         self.progress.hide()
         if announce:
             self.announce(status)
@@ -671,7 +673,6 @@ class MainWindow(QMainWindow):
             return
         self._append(text)
         self.answering_id = None
-        self.is_busy = False
         self.progress.hide()
         self.announce(text, is_error=True)
 
