@@ -238,7 +238,6 @@ HOTKEY_TWICE = "{chord} is set for two actions: give each action its own chord i
 APP_NOT_RUNNING = "Seeing Assistant is not running: start it first, or add --start."
 ALREADY_RUNNING = "Seeing Assistant is already running: its window was brought to the front."
 # Translators: {action} is what the user asked to trigger.
-UNKNOWN_ACTION = "There is no action {action}: use one of {choices}."
 INSTANCE_SOCKET_FAILED = "The app could not open its control socket, so 'seeing-assistant trigger' cannot reach it."
 NOTHING_TO_REPEAT = "There is no answer to repeat yet."
 

@@ -19,6 +19,7 @@ immediate, and it works the same way on every platform.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import queue
@@ -355,15 +356,6 @@ class WavFileOutput(AudioOutput):
     def wait(self, timeout: float | None = None) -> bool:
         """Nothing plays in real time: always done."""
         return True
-
-    @property
-    def duration_s(self) -> float:
-        """How long the collected audio plays for."""
-        with self._lock:
-            if self._format is None:
-                return 0.0
-            rate, channels, width = self._format
-            return sum(map(len, self._chunks)) / (rate * channels * width)
 
     def close(self) -> None:
         """Write the file."""
@@ -721,7 +713,6 @@ class VoiceSpeaker(Speaker):
         self.output = output
         self.settings = settings or VoiceSettings()
         self.is_earcons_on = earcons
-        self.synthesizer_name = ""
         self.voices: list[Voice] | None = None  # the engine's voices, once its thread has listed them
         self.errors: list[str] = []
         self._make = make_synthesizer or (lambda: default_synthesizer(self.settings))
@@ -788,7 +779,6 @@ class VoiceSpeaker(Speaker):
     def _run(self) -> None:
         try:
             synthesizer = self._make()
-            self.synthesizer_name = synthesizer.name
         except BaseException as error:  # noqa: BLE001 - handed to the constructor, which raises it
             self._failure = error if isinstance(error, SeeingAssistantError) else SpeechUnavailableError(
                 messages.NO_SPEECH_ENGINE.format(reason=short_reason(error)))
@@ -835,6 +825,7 @@ def resources_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "resources"
 
 
+@functools.cache  # read once (Pcm is frozen): it is played from the GUI thread at every answer
 def load_earcon(name: str) -> Pcm | None:
     """The sound named ``name`` from ``resources/sounds``, or None when it is missing or unreadable."""
     path = resources_dir() / "sounds" / f"{name}.wav"
