@@ -15,7 +15,6 @@ from typing import Any
 from seeing_assistant import devices, messages, model_store
 from seeing_assistant.errors import BadInputError, ModelUnavailableError, SeeingAssistantError, short_reason
 
-DEFAULT_ASR_MODEL = "openai/whisper-base.en"
 RATE = 16000
 MIN_SECONDS = 0.4  # shorter than this is a tap of the key, not a question
 SILENCE_RMS = 0.01  # full scale is 1.0; a quiet room through a real microphone is well below this
@@ -133,7 +132,7 @@ class Recognizer:
         self.load_s = load_s
 
     @classmethod
-    def load(cls, model: str = DEFAULT_ASR_MODEL, device: str = "auto") -> Recognizer:
+    def load(cls, model: str = model_store.DEFAULT_ASR_MODEL, device: str = "auto") -> Recognizer:
         """Load from disk only; a missing model says to run ``seeing-assistant download --asr``."""
         started = time.perf_counter()
         try:

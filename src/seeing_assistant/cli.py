@@ -24,10 +24,9 @@ from seeing_assistant.errors import (
     EXIT_OK,
     BadInputError,
     SeeingAssistantError,
+    unexpected,
 )
 from seeing_assistant.instance_actions import ACTIONS
-
-ASR_DEFAULT = "openai/whisper-base.en"  # seeing_assistant.asr.DEFAULT_ASR_MODEL, without importing numpy here
 
 PROG = "seeing-assistant"
 
@@ -125,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
                           help="preset: " + ", ".join(tasks.TASKS) + " (default: screen with --screen, else photo)")
     _add_model_options(describe)
     describe.add_argument("--question-audio", metavar="FILE.wav", help="a spoken question, transcribed first")
-    describe.add_argument("--asr-model", default=ASR_DEFAULT, metavar="ID|DIR",
+    describe.add_argument("--asr-model", default=model_store.DEFAULT_ASR_MODEL, metavar="ID|DIR",
                           help="speech recognition model for --question-audio (default: %(default)s)")
     describe.add_argument("--speak", action="store_true", help="speak the answer while it is written")
     _add_voice_options(describe)
@@ -146,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     transcribe = commands.add_parser("transcribe", help="turn a spoken question in a WAV file into text")
     transcribe.add_argument("audio", metavar="FILE.wav", help="the recording")
-    transcribe.add_argument("--asr-model", default=ASR_DEFAULT, metavar="ID|DIR",
+    transcribe.add_argument("--asr-model", default=model_store.DEFAULT_ASR_MODEL, metavar="ID|DIR",
                             help="speech recognition model (default: %(default)s)")
     transcribe.add_argument("--device", default="auto", metavar="D", help="auto, cpu, cuda, cuda:N or mps")
     transcribe.add_argument("--json", action="store_true", help="print the text with timings as JSON")
@@ -160,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     download = commands.add_parser("download", help="download a model once, so the app can run offline")
     download.add_argument("model", nargs="?", default=None, metavar="MODEL",
                           help=f"Hugging Face model id (default: {model_store.DEFAULT_MODEL}, or with --asr "
-                               f"{ASR_DEFAULT})")
+                               f"{model_store.DEFAULT_ASR_MODEL})")
     download.add_argument("--asr", action="store_true", help="download the speech recognition model instead")
     download.add_argument("--debug", action="store_true", help="show full tracebacks")
 
@@ -170,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--device", default="auto", metavar="D", help="the device to check (default: auto)")
     doctor.add_argument("--dtype", default="auto", choices=devices.DTYPE_CHOICES, help="the precision to check")
     doctor.add_argument("--quantize", choices=devices.QUANTIZE_CHOICES, default=None, help="check 4-bit or 8-bit")
-    doctor.add_argument("--asr-model", default=ASR_DEFAULT, metavar="ID|DIR",
+    doctor.add_argument("--asr-model", default=model_store.DEFAULT_ASR_MODEL, metavar="ID|DIR",
                         help="the speech recognition model to check (default: %(default)s)")
     doctor.add_argument("--debug", action="store_true", help="show full tracebacks")
     return parser
@@ -218,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:  # noqa: BLE001 - the last line of defence: one sentence, never a traceback
         if is_debug:
             traceback.print_exc()
-        print_error(messages.UNEXPECTED_ERROR.format(reason=f"{type(error).__name__}: {error}"[:200]))
+        print_error(unexpected(error))
         return 1
 
 
@@ -489,7 +488,7 @@ def _emit(args: argparse.Namespace, result: dict[str, Any], streamed: bool) -> N
 
 def run_download(args: argparse.Namespace) -> int:
     """``download``: fetch a model into the Hugging Face cache."""
-    model = args.model or (ASR_DEFAULT if args.asr else model_store.DEFAULT_MODEL)
+    model = args.model or (model_store.DEFAULT_ASR_MODEL if args.asr else model_store.DEFAULT_MODEL)
     folder = model_store.download(model)
     print(messages.DOWNLOAD_DONE.format(model=model, path=folder))
     return EXIT_OK

@@ -157,7 +157,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         *model_lines(args.model, args.device, args.dtype, args.quantize),
         *speech_lines(),
         *hotkey_lines(),
-        *asr_lines(getattr(args, "asr_model", None) or "openai/whisper-base.en"),
+        *asr_lines(args.asr_model),
     ]
     out.write("\n".join(lines) + "\n")
     return 0

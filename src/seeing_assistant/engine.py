@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from seeing_assistant import devices, messages, model_store
-from seeing_assistant.errors import BadInputError, ModelUnavailableError, SeeingAssistantError
+from seeing_assistant.errors import BadInputError, ModelUnavailableError, SeeingAssistantError, short_reason
 from seeing_assistant.intake import IntakeImage
 
 if TYPE_CHECKING:
@@ -315,8 +315,7 @@ def _new_cache(model: Any) -> Any:
 
 def _load_failed(model: str, error: BaseException) -> str:
     """The one-sentence message for a model that is on disk but cannot be loaded."""
-    reason = (str(error).splitlines() or [type(error).__name__])[0][:160]
-    return messages.MODEL_LOAD_FAILED.format(model=model, reason=reason or type(error).__name__)
+    return messages.MODEL_LOAD_FAILED.format(model=model, reason=short_reason(error))
 
 
 def _quantization_config(quantize: str, placement: devices.Placement) -> Any:

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from seeing_assistant import messages
+
 
 def short_reason(error: BaseException, limit: int = 160) -> str:
     """The first line of a library's error message (or its type's name), to put inside one of our sentences."""
     text = str(error).strip()
     return (text.splitlines()[0] if text else type(error).__name__)[:limit]
+
+
+def unexpected(error: BaseException) -> str:
+    """The sentence for a failure we did not foresee: its type and message, and to run again with --debug."""
+    return messages.UNEXPECTED_ERROR.format(reason=f"{type(error).__name__}: {error}"[:200])
 
 
 # Exit codes of the command line, one per kind of failure.

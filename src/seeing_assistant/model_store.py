@@ -11,6 +11,7 @@ from seeing_assistant import messages
 from seeing_assistant.errors import ModelUnavailableError
 
 DEFAULT_MODEL = "llava-hf/llava-1.5-7b-hf"
+DEFAULT_ASR_MODEL = "openai/whisper-base.en"  # the speech recogniser for spoken questions
 # What `download` fetches: configs, weights, tokenizer and chat template; never duplicate .bin weights.
 DOWNLOAD_PATTERNS = ["*.json", "*.safetensors", "*.jinja", "*.model", "*.txt"]
 

@@ -41,7 +41,7 @@ class Settings:
     hotkeys: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_HOTKEYS))
     start_minimised: bool = False
     start_at_login: bool = False
-    asr_model: str = "openai/whisper-base.en"
+    asr_model: str = model_store.DEFAULT_ASR_MODEL
 
     def problems(self) -> list[str]:
         """Why a value cannot be used (names of the fields), so that a hand-edited file is caught."""

@@ -15,7 +15,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal, Slot
 
 from seeing_assistant import messages
-from seeing_assistant.errors import SeeingAssistantError
+from seeing_assistant.errors import SeeingAssistantError, short_reason, unexpected
 from seeing_assistant.intake import IntakeImage
 
 
@@ -111,7 +111,7 @@ class EngineWorker(QObject):
             self._set_load_error(str(error))
             return
         except Exception as error:  # noqa: BLE001 - the app keeps running; the user gets one sentence
-            self._set_load_error(messages.UNEXPECTED_ERROR.format(reason=f"{type(error).__name__}: {error}"[:200]))
+            self._set_load_error(unexpected(error))
             return
         with self._lock:
             self._engine = engine
@@ -163,8 +163,7 @@ class EngineWorker(QObject):
             self.failed.emit(request.id, str(error))
             return
         except Exception as error:  # noqa: BLE001 - the app keeps running; the user gets one sentence
-            self.failed.emit(request.id, messages.UNEXPECTED_ERROR.format(
-                reason=f"{type(error).__name__}: {error}"[:200]))
+            self.failed.emit(request.id, unexpected(error))
             return
         self.finished.emit(request.id, {
             "text": answer.text,
@@ -185,7 +184,7 @@ class EngineWorker(QObject):
         except SeeingAssistantError as error:
             self._recognizer_error = str(error)
         except Exception as error:  # noqa: BLE001 - kept as one sentence for when the user speaks
-            self._recognizer_error = messages.UNEXPECTED_ERROR.format(reason=f"{type(error).__name__}: {error}"[:200])
+            self._recognizer_error = unexpected(error)
 
     @Slot(int, object)
     def _transcribe(self, request_id: int, audio: Any) -> None:
@@ -201,6 +200,6 @@ class EngineWorker(QObject):
             self.transcribe_failed.emit(request_id, str(error))
             return
         except Exception as error:  # noqa: BLE001 - one sentence; the app keeps running
-            self.transcribe_failed.emit(request_id, messages.TRANSCRIPTION_FAILED.format(reason=str(error)[:160]))
+            self.transcribe_failed.emit(request_id, messages.TRANSCRIPTION_FAILED.format(reason=short_reason(error)))
             return
         self.transcribed.emit(request_id, transcript.text, transcript.seconds)
