@@ -294,8 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         from seeing_assistant import speech
 
         _application = QApplication.instance() or QApplication([])
-        with speech.qt_messages_to_log():
-            output = speech.QtAudioOutput()
+        output = speech.QtAudioOutput()
         speaker = speech.VoiceSpeaker(output)
         synthesizer = speech.default_synthesizer()
         for name, size in sizes.items():

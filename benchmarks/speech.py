@@ -152,8 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.update(pulse.env)
         from seeing_assistant import speech
 
-        with speech.qt_messages_to_log():
-            speaker = speech.open_speaker()
+        speaker = speech.open_speaker()
         with Recorder(pulse) as recorder:
             streaming = [measure_streaming(recorder, speaker) for _ in range(args.runs)]
             stops = [measure_stop(recorder, speaker) for _ in range(args.runs)]

@@ -310,8 +310,7 @@ def recorder(audio_server: PrivatePulse) -> Iterator[Recorder]:
 
 @pytest.fixture
 def voice(audio_server: PrivatePulse, qapp: object) -> Iterator[speech.VoiceSpeaker]:
-    with speech.qt_messages_to_log():
-        speaker = speech.open_speaker()
+    speaker = speech.open_speaker()
     yield speaker
     speaker.close()
 

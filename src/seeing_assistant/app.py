@@ -288,8 +288,7 @@ class MainWindow(QMainWindow):
     def _open_speaker(self) -> speech.Speaker:
         voice = speech.VoiceSettings(voice=self.settings.voice, rate=self.settings.rate, volume=self.settings.volume)
         try:
-            with speech.qt_messages_to_log():
-                return speech.open_speaker(voice, earcons=self.settings.earcons)
+            return speech.open_speaker(voice, earcons=self.settings.earcons)
         except SeeingAssistantError as error:  # no audio device, no engine, or an unknown voice in the settings
             self.speech_problem = messages.SPEECH_OFF.format(reason=str(error))
             return speech.SilentSpeaker()

@@ -256,8 +256,7 @@ def _open_speaker(args: argparse.Namespace) -> Any:
 
     settings = speech.VoiceSettings(voice=args.voice, rate=args.rate, volume=args.volume)
     try:
-        with speech.qt_messages_to_log():
-            return speech.open_speaker(settings, audio_out=args.audio_out, earcons=args.earcons)
+        return speech.open_speaker(settings, audio_out=args.audio_out, earcons=args.earcons)
     except SpeechUnavailableError as error:
         if args.audio_out or args.command == "say":
             raise

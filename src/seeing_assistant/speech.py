@@ -424,29 +424,30 @@ class QtAudioOutput(AudioOutput):
 
     def __init__(self) -> None:
         super().__init__()
-        from PySide6.QtCore import QCoreApplication, QThread
-        from PySide6.QtMultimedia import QMediaDevices
+        with qt_messages_to_log():  # Qt Multimedia's back-end chatter would bury our one sentence
+            from PySide6.QtCore import QCoreApplication, QThread
+            from PySide6.QtMultimedia import QMediaDevices
 
-        if QCoreApplication.instance() is None:
-            self._app = QCoreApplication([])
-        if not QMediaDevices.audioOutputs():
-            raise SpeechUnavailableError(messages.NO_AUDIO_OUTPUT)
-        self._queue: deque[tuple[int, Pcm]] = deque()
-        self._lock = threading.Lock()
-        self._idle = threading.Event()
-        self._idle.set()
-        self._epoch = 0
-        self._thread = QThread()
-        self._thread.setObjectName("seeing-assistant-audio")
-        self._player = _new_player(self)
-        self._player.moveToThread(self._thread)
-        self._thread.started.connect(self._player.open)
-        self._thread.finished.connect(self._player.deleteLater)
-        self._thread.start()
-        if not self._player.ready.wait(5):
-            raise SpeechUnavailableError(messages.NO_AUDIO_OUTPUT)
-        if self._player.failure:
-            raise SpeechUnavailableError(self._player.failure)
+            if QCoreApplication.instance() is None:
+                self._app = QCoreApplication([])
+            if not QMediaDevices.audioOutputs():
+                raise SpeechUnavailableError(messages.NO_AUDIO_OUTPUT)
+            self._queue: deque[tuple[int, Pcm]] = deque()
+            self._lock = threading.Lock()
+            self._idle = threading.Event()
+            self._idle.set()
+            self._epoch = 0
+            self._thread = QThread()
+            self._thread.setObjectName("seeing-assistant-audio")
+            self._player = _new_player(self)
+            self._player.moveToThread(self._thread)
+            self._thread.started.connect(self._player.open)
+            self._thread.finished.connect(self._player.deleteLater)
+            self._thread.start()
+            if not self._player.ready.wait(5):
+                raise SpeechUnavailableError(messages.NO_AUDIO_OUTPUT)
+            if self._player.failure:
+                raise SpeechUnavailableError(self._player.failure)
 
     def play(self, pcm: Pcm) -> None:
         """Queue ``pcm``; the player thread writes it to the device."""
