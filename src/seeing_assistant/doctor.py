@@ -87,24 +87,16 @@ def speech_lines() -> list[str]:
         lines.append(f"  engine: {engine}, {len(voices)} voices; sentence by sentence, played through Qt Multimedia")
         lines.append(f"  voices (--voice): {shown}" + (", ..." if len(english or voices) > 8 else ""))
         synthesizer.close()
-    with speech.qt_messages_to_log():
-        from PySide6.QtCore import QCoreApplication
-        from PySide6.QtMultimedia import QMediaDevices
-
-        application = QCoreApplication.instance() or QCoreApplication([])
-        outputs = QMediaDevices.audioOutputs()
-        default = QMediaDevices.defaultAudioOutput()
-        del application
-    if outputs:
-        names = [output.description() + (" (default)" if output == default else "") for output in outputs]
+    names = audio_devices(inputs=False)
+    if names:
         lines.append("  audio outputs: " + ", ".join(names))
     else:
         lines.append(f"  audio outputs: none: {messages.NO_AUDIO_OUTPUT}")
     return lines
 
 
-def asr_lines(model: str) -> list[str]:
-    """The microphones Qt Multimedia sees, and whether the speech recognition model is on disk."""
+def audio_devices(inputs: bool) -> list[str]:
+    """The names of the microphones (or audio outputs) Qt Multimedia sees, the default one marked."""
     from seeing_assistant import speech
 
     with speech.qt_messages_to_log():
@@ -112,13 +104,19 @@ def asr_lines(model: str) -> list[str]:
         from PySide6.QtMultimedia import QMediaDevices
 
         application = QCoreApplication.instance() or QCoreApplication([])
-        inputs = QMediaDevices.audioInputs()
-        default = QMediaDevices.defaultAudioInput()
+        found = QMediaDevices.audioInputs() if inputs else QMediaDevices.audioOutputs()
+        default = QMediaDevices.defaultAudioInput() if inputs else QMediaDevices.defaultAudioOutput()
+        names = [device.description() + (" (default)" if device == default else "") for device in found]
         del application
+    return names
+
+
+def asr_lines(model: str) -> list[str]:
+    """The microphones Qt Multimedia sees, and whether the speech recognition model is on disk."""
+    names = audio_devices(inputs=True)
     lines = ["Spoken questions:"]
-    if inputs:
-        lines.append("  microphones: " + ", ".join(item.description() + (" (default)" if item == default else "")
-                                                   for item in inputs))
+    if names:
+        lines.append("  microphones: " + ", ".join(names))
     else:
         lines.append(f"  microphones: none: {messages.NO_MICROPHONE}")
     try:
