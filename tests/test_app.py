@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from benchmarks.audio_lab import PrivatePulse, Recorder
 from PIL import Image
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPointF, QSize, Qt, QUrl
 from PySide6.QtGui import QAccessible, QDragEnterEvent, QDropEvent, QGuiApplication, QImage
 from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QCheckBox, QLabel, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
@@ -192,8 +192,9 @@ def test_large_text_and_high_contrast_keep_everything_readable(qtbot: QtBot) -> 
             label = button.text().replace("&", "")
             assert button.width() >= button.fontMetrics().horizontalAdvance(label), label  # no clipped labels
         ARTIFACTS.mkdir(exist_ok=True)
-        window.resize(min(1280, needed.width() + 100), min(800, needed.height() + 100))
-        qtbot.wait(100)
+        size = QSize(min(1280, needed.width() + 100), min(800, needed.height() + 100))
+        window.resize(size)
+        qtbot.waitUntil(lambda: window.size() == size, timeout=5000)
         shot = window.grab().toImage()
         shot.save(str(ARTIFACTS / "app-window-200-percent-high-contrast.png"))
         centre = shot.pixelColor(window.conversation.geometry().center())

@@ -141,8 +141,7 @@ def test_a_tap_is_too_short_and_a_quiet_room_is_silence(qtbot: QtBot, qapp: obje
     microphone.start()
     player = subprocess.Popen(["paplay", "-d", "vmic_feed", str(quiet_room)], env={**os.environ, **audio_server.env})
     qtbot.waitUntil(lambda: player.poll() is not None, timeout=30000)
-    qtbot.wait(200)
-    assert len(microphone.data) > 16000  # about a second arrived, all of it near silence
+    qtbot.waitUntil(lambda: len(microphone.data) > 16000, timeout=5000)  # about a second arrived, near silence
     with pytest.raises(BadInputError, match="Nothing was heard"):
         microphone.stop().checked()
 
@@ -166,7 +165,12 @@ def test_holding_the_key_while_speaking_asks_the_question(qtbot: QtBot, tiny_whi
     player = subprocess.Popen(["paplay", "-d", "vmic_feed", str(spoken)], env={**os.environ, **audio_server.env})
     qtbot.waitUntil(lambda: player.poll() is not None, timeout=60000)  # the window keeps running meanwhile
     assert player.returncode == 0
-    qtbot.wait(300)
+
+    def recorded_all() -> bool:  # the microphone's last buffers have arrived
+        microphone = window.microphone
+        return len(microphone.data) / (2 * microphone.channels * microphone.rate) >= heard_s
+
+    qtbot.waitUntil(recorded_all, timeout=5000)
     qtbot.keyRelease(window, Qt.Key.Key_F2)
     assert window.last_recording is not None
     seconds, level = window.last_recording

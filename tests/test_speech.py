@@ -39,8 +39,10 @@ class ScriptedSynthesizer(speech.Synthesizer):
         self.gate = gate
         self.fail_on = fail_on
         self.synthesized: list[str] = []
+        self.entered = threading.Event()  # set when a synthesis has begun
 
     def synthesize(self, text: str) -> speech.Pcm:
+        self.entered.set()
         if self.gate is not None:
             assert self.gate.wait(10)
         if text == self.fail_on:
@@ -125,7 +127,7 @@ def test_stop_drops_queued_sentences_and_what_was_being_synthesised() -> None:
     output = ListOutput()
     speaker = speech.VoiceSpeaker(output, make_synthesizer=lambda: synthesizer)
     feed_words(speaker, "First. Second. Third.")
-    time.sleep(0.1)  # the first sentence is now inside synthesize(), held by the gate
+    assert synthesizer.entered.wait(10)  # the first sentence is now inside synthesize(), held by the gate
     speaker.stop()
     gate.set()
     speaker.feed("After the stop. ")
