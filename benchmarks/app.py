@@ -20,8 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.qt_wait import finish, run_until
-from benchmarks.random_models import build_llava
+from tests.support.qt_wait import finish, run_until
+from tests.support.random_models import build_llava
 
 
 def measure_launch(model: Path, config: Path) -> float:
@@ -45,9 +45,10 @@ def measure_describe(model: Path, runs: int) -> list[float]:
     """Seconds from pressing Describe screen to the first text, ``runs`` times in one app."""
     from PySide6.QtWidgets import QApplication
 
-    from seeing_assistant import settings, speech
-    from seeing_assistant.app import MainWindow
-    from seeing_assistant.worker import load_engine
+    from seeing_assistant import speech
+    from seeing_assistant.core import settings
+    from seeing_assistant.core.seams import load_engine
+    from seeing_assistant.desktop.main_window import MainWindow
 
     _application = QApplication.instance() or QApplication([])
     # The window stays in the picture: under Xvfb there is nothing else, and a blank screen is answered without
@@ -58,8 +59,8 @@ def measure_describe(model: Path, runs: int) -> list[float]:
     window.show()
     first_text: list[float] = []
     pressed = 0.0
-    window.worker.chunk.connect(lambda *_: first_text.append(time.perf_counter() - pressed) if len(first_text) < 1
-                                else None)
+    window.answers.worker.chunk.connect(
+        lambda *_: first_text.append(time.perf_counter() - pressed) if len(first_text) < 1 else None)
 
     wait = run_until
 
@@ -71,7 +72,7 @@ def measure_describe(model: Path, runs: int) -> list[float]:
         window.screen_button.click()
         wait(lambda: bool(first_text))
         times.append(first_text[0])
-        wait(lambda: window.answering_id is None)
+        wait(lambda: window.answers.answering_id is None)
     window.close()
     return times
 

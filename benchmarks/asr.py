@@ -23,17 +23,19 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.audio_lab import PrivatePulse
+from tests.support.audio_lab import PrivatePulse
+from tests.support.fakes import ScriptedEngine
+from tests.support.qt_wait import finish, run_until
+from tests.support.random_models import build_whisper
+
 from benchmarks.engine import summary
-from benchmarks.qt_wait import finish, run_until
-from benchmarks.random_models import build_whisper
 
 QUESTION = "What colour is the big button on the screen?"
 
 
 def real_time_factors(model: Path, audio_path: Path, runs: int) -> list[float]:
     """Transcription time over audio length, ``runs`` times after one warm-up."""
-    from seeing_assistant import asr
+    from seeing_assistant.core import asr
 
     recognizer = asr.Recognizer.load(str(model))
     audio = asr.load_wav(audio_path)
@@ -51,17 +53,12 @@ def release_to_transcript(model: Path, audio_path: Path, pulse: PrivatePulse, ru
     """Seconds from stopping the recording to the transcript, in the app, ``runs`` times."""
     from PySide6.QtWidgets import QApplication
 
-    from seeing_assistant import settings, speech
-    from seeing_assistant.app import MainWindow
-    from seeing_assistant.asr import Recognizer
+    from seeing_assistant import speech
+    from seeing_assistant.core import settings
+    from seeing_assistant.core.asr import Recognizer
+    from seeing_assistant.desktop.main_window import MainWindow
 
     _application = QApplication.instance() or QApplication([])
-
-    class NoEngine:
-        placement = None
-
-        def cancel(self) -> None:
-            """Nothing to cancel: only the recogniser is measured."""
 
     class TwentyTokens:
         """The app's recogniser, made to write exactly 20 tokens (random weights do not stop by themselves)."""
@@ -72,7 +69,8 @@ def release_to_transcript(model: Path, audio_path: Path, pulse: PrivatePulse, ru
         def transcribe(self, audio: Any) -> Any:
             return self.recognizer.transcribe(audio, max_new_tokens=20, min_new_tokens=20)
 
-    window = MainWindow(settings.Settings(asr_model=str(model)), factory=lambda _: NoEngine(),
+    # The engine is scripted: only the recogniser is measured.
+    window = MainWindow(settings.Settings(asr_model=str(model)), factory=lambda _: ScriptedEngine(),
                         recognizer_factory=TwentyTokens, speaker=speech.SilentSpeaker(), save_settings=False)
     window.show()
 
@@ -81,16 +79,16 @@ def release_to_transcript(model: Path, audio_path: Path, pulse: PrivatePulse, ru
     wait(lambda: window.status.text().startswith("Model ready"))
     waits = []
     for _ in range(runs + 1):  # the first run loads the recogniser (in the background) and warms it up
-        window.last_transcribe_wait_s = None
-        window.start_listening()
+        window.listener.last_transcribe_wait_s = None
+        window.listener.start()
         player = subprocess.Popen(["paplay", "-d", "vmic_feed", str(audio_path)], env={**os.environ, **pulse.env})
         def played(process: subprocess.Popen[bytes] = player) -> bool:
             return process.poll() is not None
 
         wait(played)
-        window.finish_listening()
-        wait(lambda: window.last_transcribe_wait_s is not None)
-        waits.append(window.last_transcribe_wait_s or 0.0)
+        window.listener.finish()
+        wait(lambda: window.listener.last_transcribe_wait_s is not None)
+        waits.append(window.listener.last_transcribe_wait_s or 0.0)
         window.stop()
     window.close()
     return waits[1:]

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageDraw
+from tests.support.random_models import MID, TINY, build_llava
 
-from benchmarks.random_models import MID, TINY, build_llava
-from seeing_assistant import intake
-from seeing_assistant.engine import Engine, EngineSettings
+from seeing_assistant.core import intake
+from seeing_assistant.core.engine import Engine, EngineSettings
 
 SIZES = {"tiny": TINY, "mid": MID}
 

@@ -21,9 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.audio_lab import PrivatePulse, Recorder
-from benchmarks.qt_wait import finish, run_until
-from benchmarks.random_models import build_llava
+from tests.support.audio_lab import PrivatePulse, Recorder
+from tests.support.qt_wait import finish, run_until
+from tests.support.random_models import build_llava
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,9 +38,9 @@ def main(argv: list[str] | None = None) -> int:
         model = build_llava(Path(folder) / "tiny")
         from PySide6.QtWidgets import QApplication
 
-        from seeing_assistant import settings
-        from seeing_assistant.app import MainWindow
-        from seeing_assistant.worker import load_engine
+        from seeing_assistant.core import settings
+        from seeing_assistant.core.seams import load_engine
+        from seeing_assistant.desktop.main_window import MainWindow
 
         _application = QApplication.instance() or QApplication([])  # kept alive while the window runs
         window = MainWindow(settings.Settings(model=str(model), max_new_tokens=24, hide_window_when_capturing=False,
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
                             factory=load_engine, save_settings=False, use_hotkeys=True)
         window.show()
         first_text: list[float] = []
-        window.worker.chunk.connect(lambda *_: first_text.append(time.monotonic()))
+        window.answers.worker.chunk.connect(lambda *_: first_text.append(time.monotonic()))
 
         wait = run_until
 
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         with Recorder(pulse) as recorder:
             for _ in range(args.runs):
                 window.stop()
-                wait(lambda: window.speaker.wait(0))
+                wait(lambda: window.voice.speaker.wait(0))
                 time.sleep(0.5)
                 first_text.clear()
                 pressed = time.monotonic()
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
                 sound = recorder.first_loud(pressed, timeout=0)
                 assert sound is not None
                 to_sound.append(sound - pressed)
-                wait(lambda: window.answering_id is None)
+                wait(lambda: window.answers.answering_id is None)
         window.quit()
         report = {
         "runs": args.runs,

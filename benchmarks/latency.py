@@ -33,10 +33,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.audio_lab import PrivatePulse
+from tests.support.audio_lab import PrivatePulse
+from tests.support.qt_wait import finish
+from tests.support.random_models import MID, TINY, build_llava
+
 from benchmarks.engine import screenshot, summary
-from benchmarks.qt_wait import finish
-from benchmarks.random_models import MID, TINY, build_llava
 
 ANSWER_TOKENS = 200
 SENTENCE_TOKENS = 12
@@ -73,7 +74,7 @@ def prompt_length(engine: Any, image: Any) -> int:
 def time_to_first_audio(engine: Any, raw_image: Any, speaker: Any, output: Any, synthesizer: Any,
                         length: int) -> tuple[float, float]:
     """One run of each path; seconds from the request to the first sample handed to the device."""
-    from seeing_assistant import intake
+    from seeing_assistant.core import intake
 
     forcer = sentence_forcer(engine.processor.tokenizer, length)
     # The app: stream into the speaker; stop generating once the first audio has gone to the device.
@@ -113,8 +114,9 @@ def app_first_token(worker: Any, raw_image: Any, request_id: int, tokens: int) -
     """Through the worker thread as the window uses it: (seconds to the first piece, tokens/s), ``tokens`` long."""
     from PySide6.QtCore import QEventLoop, QTimer
 
-    from seeing_assistant import intake
-    from seeing_assistant.worker import Request
+    from seeing_assistant.core import intake
+    from seeing_assistant.core.session import Reply
+    from seeing_assistant.desktop.worker import Request
 
     marks: dict[str, Any] = {}
     loop = QEventLoop()
@@ -123,9 +125,9 @@ def app_first_token(worker: Any, raw_image: Any, request_id: int, tokens: int) -
         if got == request_id and "first" not in marks:
             marks["first"] = time.perf_counter()
 
-    def on_finished(got: int, details: dict[str, Any]) -> None:
+    def on_finished(got: int, reply: Reply) -> None:
         if got == request_id:
-            marks["done"] = details
+            marks["done"] = reply
             loop.quit()
 
     worker.chunk.connect(on_chunk)
@@ -138,8 +140,8 @@ def app_first_token(worker: Any, raw_image: Any, request_id: int, tokens: int) -
     loop.exec()
     worker.chunk.disconnect(on_chunk)
     worker.finished.disconnect(on_finished)
-    details = marks["done"]
-    return marks["first"] - requested, float(details["tokens_per_s"] or 0.0)
+    answer = marks["done"].answer
+    return marks["first"] - requested, float(answer.tokens_per_s or 0.0) if answer is not None else 0.0
 
 
 def raw_first_token(engine: Any, image: Any, tokens: int) -> tuple[float, float]:
@@ -173,12 +175,12 @@ def measure_model(folder: Path, runs: int, speaker: Any, output: Any, synthesize
     """Every per-model figure."""
     from PySide6.QtCore import QThread
 
-    from seeing_assistant.engine import Engine, EngineSettings
-    from seeing_assistant.worker import EngineWorker
+    from seeing_assistant.core.engine import Engine, EngineSettings
+    from seeing_assistant.desktop.worker import EngineWorker
 
     engine = Engine.load(EngineSettings(model=str(folder), device="cpu", dtype="float32"))
     shots = {"1080p": screenshot(1920, 1080).image, "2160p": screenshot(3840, 2160).image}  # raw frames
-    from seeing_assistant import intake
+    from seeing_assistant.core import intake
 
     length = prompt_length(engine, intake.from_pil(shots["1080p"], source="screenshot"))
     engine.ask(engine.start(intake.from_pil(shots["1080p"], source="warm-up")), "Warm up.", max_new_tokens=2)

@@ -29,7 +29,7 @@ import textwrap
 import time
 from typing import Any
 
-from benchmarks.audio_lab import PrivatePulse, Recorder
+from tests.support.audio_lab import PrivatePulse, Recorder
 
 FIRST_SENTENCE = "The window shows a settings page with a list of options on the left."
 REST = (

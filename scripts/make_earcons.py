@@ -1,4 +1,4 @@
-"""Make the earcons in resources/sounds: short, soft tones (22,050 Hz mono, like the eSpeak NG voice).
+"""Make the earcons in src/seeing_assistant/resources/sounds: short, soft tones (22,050 Hz mono, like the eSpeak NG voice).
 
 start: two rising notes; done: two falling notes; error: a low double buzz. Run: python3 scripts/make_earcons.py
 """
@@ -11,7 +11,7 @@ import wave
 from pathlib import Path
 
 RATE = 22050
-FOLDER = Path(__file__).resolve().parents[1] / "resources" / "sounds"
+FOLDER = Path(__file__).resolve().parents[1] / "src" / "seeing_assistant" / "resources" / "sounds"
 
 
 def tone(frequency: float, seconds: float, volume: float = 0.3, square: bool = False) -> list[int]:

@@ -7,19 +7,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from benchmarks.audio_lab import PrivatePulse
-from benchmarks.random_models import build_llava
 from PIL import Image, ImageDraw
 
-from seeing_assistant import qt_exit
-from tests.helpers import cli_env
-from tests.netguard.sitecustomize import refuse_internet
+from seeing_assistant.desktop import qt_exit
+from tests.support.audio_lab import PrivatePulse
+from tests.support.cli import cli_env
+from tests.support.netguard.sitecustomize import refuse_internet
+from tests.support.random_models import build_llava
 
 
 @pytest.fixture(scope="session")
 def tiny_whisper(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A random Whisper with a byte-level tokenizer, saved like a downloaded one."""
-    from benchmarks.random_models import build_whisper
+    from tests.support.random_models import build_whisper
 
     return build_whisper(tmp_path_factory.mktemp("models") / "tiny-whisper")
 
@@ -106,5 +106,5 @@ def no_audio_env(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Delete the windows the tests left while the application exists (see :mod:`seeing_assistant.qt_exit`)."""
+    """Delete the windows the tests left while the application exists (see :mod:`seeing_assistant.desktop.qt_exit`)."""
     qt_exit.release()

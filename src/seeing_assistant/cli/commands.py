@@ -1,0 +1,284 @@
+"""One function per command; each checks its input before any model loads and returns the exit code."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+from seeing_assistant.cli.output import print_error, print_warning
+from seeing_assistant.core import messages, model_store, tasks
+from seeing_assistant.core.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, BadInputError
+from seeing_assistant.core.intake import IntakeImage
+
+if TYPE_CHECKING:
+    from seeing_assistant.speech import Speaker
+
+
+def _read_image(args: argparse.Namespace) -> IntakeImage:
+    """The image to describe, from a file, standard input or the screen; checked before any model loads."""
+    from seeing_assistant.core import intake
+
+    if args.screen and args.image:
+        raise BadInputError(messages.IMAGE_AND_SCREEN)
+    if args.screen:
+        from seeing_assistant.core.capture import ScreenGrabber
+
+        return intake.from_pil(ScreenGrabber().grab(), source="the screen")
+    if args.image is None:
+        raise BadInputError(messages.NO_IMAGE_GIVEN)
+    if args.image == "-":
+        return intake.read_stream(sys.stdin.buffer)
+    return intake.load_path(args.image)
+
+
+def _open_speaker(args: argparse.Namespace) -> Speaker | None:
+    """The speaker that ``--speak`` or ``--audio-out`` asks for, opened before any model loads.
+
+    No audio device or speech engine for ``--speak``: one warning, and the answer is still printed (None is
+    returned). For ``--audio-out`` and ``say`` that is an error, since what the user asked for cannot be made.
+    """
+    from seeing_assistant import speech
+
+    voice = speech.VoiceSettings.of(args)
+    if args.audio_out or args.command == "say":
+        return speech.open_speaker(voice, audio_out=args.audio_out, earcons=args.earcons)
+    if not args.speak:
+        return None
+    speaker, problem = speech.open_speaker_or_silent(voice, earcons=args.earcons)
+    if problem is not None:
+        print_warning(problem)
+        return None
+    return speaker
+
+
+def _finish_speech(speaker: Speaker | None, is_stopped: bool) -> None:
+    """Speak what is left of the answer and wait for it (Ctrl+C cuts it short), then release the device.
+
+    A WAV file is always finished, with everything up to the point where the answer stopped.
+    """
+    if speaker is None:
+        return
+    from seeing_assistant.speech import VoiceSpeaker, WavFileOutput
+
+    try:
+        if not is_stopped or (isinstance(speaker, VoiceSpeaker) and isinstance(speaker.output, WavFileOutput)):
+            speaker.finish()
+            speaker.earcon("done")
+            while not speaker.wait(0.1):
+                pass
+    except KeyboardInterrupt:
+        speaker.stop()
+        raise
+    finally:
+        speaker.close()
+        if isinstance(speaker, VoiceSpeaker):
+            for problem in dict.fromkeys(speaker.errors):
+                print_warning(problem)
+
+
+def run_describe(args: argparse.Namespace) -> int:
+    """``describe``: check the input, then stream the answer to stdout (and the speaker) as the model writes it."""
+    from seeing_assistant.core.engine import EngineSettings
+    from seeing_assistant.core.seams import load_engine
+    from seeing_assistant.core.session import AssistantSession
+
+    task = args.task or (tasks.SCREEN_TASK if args.screen else tasks.DEFAULT_TASK)
+    image = _read_image(args)
+    spoken = _spoken_question(args)
+    question = tasks.prompt_for(task, spoken or args.question)
+    speaker = _open_speaker(args)
+    session = AssistantSession(load_engine, EngineSettings.of(args))
+    session.begin(image)
+    interrupted = False
+
+    def on_text(piece: str) -> None:
+        if not args.json:
+            sys.stdout.write(piece)
+            sys.stdout.flush()
+        if speaker is not None:
+            speaker.feed(piece)
+
+    def on_interrupt(signum: int, frame: FrameType | None) -> None:
+        # First Ctrl+C: stop generating after the current step and silence the speech; a second one interrupts.
+        nonlocal interrupted
+        interrupted = True
+        session.stop()
+        if speaker is not None and args.audio_out is None:
+            speaker.stop()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        if speaker is not None:
+            speaker.earcon("start")
+        try:
+            reply = session.ask(question, on_text=on_text)
+        except BaseException:
+            if speaker is not None:
+                speaker.stop()
+                speaker.close()
+            raise
+        _finish_speech(speaker, is_stopped=reply.is_cancelled)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if reply.is_cancelled or interrupted:
+        if not args.json:
+            sys.stdout.write("\n")
+        print_error(messages.INTERRUPTED)
+        return EXIT_INTERRUPTED
+    engine, answer = session.engine, reply.answer
+    result: dict[str, Any] = {
+        "model": args.model,
+        "task": task,
+        "question": question,
+        "source": image.source,
+        "image_size": list(image.original_size),
+        "is_blank": image.is_blank,
+        "answer": reply.text,
+        "device": engine.placement.device if engine is not None and engine.placement is not None else None,
+        "dtype": engine.placement.dtype if engine is not None and engine.placement is not None else None,
+        "load_s": round(engine.load_s, 4) if engine is not None else 0.0,
+        "time_to_first_token_s": _rounded(answer.time_to_first_token_s) if answer else None,
+        "new_tokens": answer.new_tokens if answer else 0,
+        "tokens_per_s": _rounded(answer.tokens_per_s) if answer else None,
+    }
+    if answer is not None:
+        result.update(prompt_tokens=answer.prompt_tokens, total_s=round(answer.total_s, 4))
+    if args.audio_out:
+        result["audio_out"] = args.audio_out
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        print()
+    return EXIT_OK
+
+
+def _spoken_question(args: argparse.Namespace) -> str | None:
+    """The transcript of --question-audio, said on stderr so that the user knows what was heard."""
+    if not args.question_audio:
+        return None
+    if args.question:
+        raise BadInputError(messages.QUESTION_AND_AUDIO)
+    from seeing_assistant.core import asr
+
+    audio = asr.load_wav(args.question_audio).checked()
+    transcript = asr.Recognizer.load(args.asr_model, args.device).transcribe(audio)
+    if not transcript.text:
+        raise BadInputError(messages.NOTHING_UNDERSTOOD)
+    print(messages.YOU_ASKED.format(text=transcript.text), file=sys.stderr, flush=True)
+    return transcript.text
+
+
+def run_transcribe(args: argparse.Namespace) -> int:
+    """``transcribe``: print the text of a spoken question."""
+    from seeing_assistant.core import asr
+
+    audio = asr.load_wav(args.audio).checked()
+    recognizer = asr.Recognizer.load(args.asr_model, args.device)
+    transcript = recognizer.transcribe(audio)
+    if args.json:
+        print(json.dumps({"text": transcript.text, "audio_s": round(transcript.audio_s, 3),
+                          "transcribe_s": round(transcript.seconds, 4), "load_s": round(recognizer.load_s, 3),
+                          "real_time_factor": round(transcript.real_time_factor, 4), "model": args.asr_model,
+                          "device": recognizer.device}, ensure_ascii=False))
+    else:
+        print(transcript.text)
+    if not transcript.text:
+        print_error(messages.NOTHING_UNDERSTOOD)
+        return EXIT_BAD_INPUT
+    return EXIT_OK
+
+
+def run_trigger(args: argparse.Namespace) -> int:
+    """``trigger``: send an action to the running app over its local socket (only this user can open it)."""
+    import subprocess
+    import time
+
+    from PySide6.QtCore import QCoreApplication
+
+    from seeing_assistant.desktop import instance
+
+    application = QCoreApplication.instance() or QCoreApplication([])
+    reply = instance.send(args.action)
+    if reply is None and args.start:
+        subprocess.Popen([sys.executable, "-m", "seeing_assistant", "app"], start_new_session=True,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while reply is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+            reply = instance.send(args.action)
+    del application
+    if reply is None:
+        print_error(messages.APP_NOT_RUNNING)
+        return 1
+    if reply != "ok":
+        print_error(reply.removeprefix("error: "))
+        return 1
+    return EXIT_OK
+
+
+def run_say(args: argparse.Namespace) -> int:
+    """``say``: speak text (arguments, or standard input with -), or write it to a WAV file."""
+    if args.text == ["-"]:
+        if sys.stdin.isatty():
+            raise BadInputError(messages.NOTHING_TO_SAY)
+        text = sys.stdin.read()
+    else:
+        text = " ".join(args.text)
+    if not text.strip():
+        raise BadInputError(messages.NOTHING_TO_SAY)
+    speaker = _open_speaker(args)
+    assert speaker is not None  # say always opens one, or raises
+    stopped = False
+
+    def on_interrupt(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopped
+        stopped = True
+        speaker.stop()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        speaker.earcon("start")
+        speaker.feed(text)
+        _finish_speech(speaker, is_stopped=False)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if stopped and args.audio_out is None:
+        print_error(messages.INTERRUPTED)
+        return EXIT_INTERRUPTED
+    return EXIT_OK
+
+
+def run_download(args: argparse.Namespace) -> int:
+    """``download``: fetch a model into the Hugging Face cache."""
+    model = args.model or (model_store.DEFAULT_ASR_MODEL if args.asr else model_store.DEFAULT_MODEL)
+    folder = model_store.download(model)
+    print(messages.DOWNLOAD_DONE.format(model=model, path=folder))
+    return EXIT_OK
+
+
+def run_app(args: argparse.Namespace) -> int:
+    """``app`` (and no command at all): open the desktop app."""
+    from seeing_assistant.desktop import app
+
+    return app.run(args)
+
+
+def run_doctor(args: argparse.Namespace) -> int:
+    """``doctor``: what this computer has, and whether the chosen models are on disk and fit."""
+    from seeing_assistant.cli import doctor
+
+    return doctor.run(args, sys.stdout)
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+COMMANDS = {"describe": run_describe, "app": run_app, "trigger": run_trigger, "transcribe": run_transcribe,
+            "say": run_say, "download": run_download, "doctor": run_doctor}

@@ -1,0 +1,1 @@
+"""The Qt-free core: errors and messages, inputs, the model engine, speech recognition, settings, the session."""

@@ -1,0 +1,135 @@
+"""Screen capture with mss: the whole desktop or one monitor, as a PIL image."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from PIL import Image
+
+from seeing_assistant.core import messages
+from seeing_assistant.core.errors import CaptureError
+
+
+def has_display() -> bool:
+    """Whether a screen can be captured at all (on Linux, an X11 or Wayland session must be present)."""
+    platform = sys.platform  # a variable, so that type checkers on one OS do not call the other branch dead
+    if platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+class ScreenGrabber:
+    """Grabs screenshots; monitor 0 is the whole desktop, 1 and up are single monitors."""
+
+    def grab(self, monitor: int = 0) -> Image.Image:
+        """Capture ``monitor`` as an RGB image, or raise CaptureError with a sentence the user can act on."""
+        if not has_display():
+            raise CaptureError(messages.NO_DISPLAY)
+        import mss
+        import mss.exception
+
+        try:
+            with mss.MSS() as screen:
+                monitors = screen.monitors
+                area = monitors[monitor] if 0 <= monitor < len(monitors) else monitors[0]
+                shot = screen.grab(area)
+        except mss.exception.ScreenShotError as error:
+            reason = str(error).splitlines()[0] if str(error) else "unknown reason"
+            raise CaptureError(messages.SCREEN_CAPTURE_FAILED.format(reason=reason)) from None
+        return Image.frombytes("RGB", shot.size, shot.bgra, "raw", "BGRX")
+
+
+def monitor_at(x: int, y: int) -> int:
+    """The mss monitor number (1 and up) that contains the physical pixel (x, y); 0 (all) when none does."""
+    import mss
+
+    with mss.MSS() as screen:
+        for number, area in enumerate(screen.monitors[1:], start=1):
+            if area["left"] <= x < area["left"] + area["width"] and area["top"] <= y < area["top"] + area["height"]:
+                return number
+    return 0
+
+
+def desktop_origin() -> tuple[int, int]:
+    """The top-left corner of the whole desktop (negative when a monitor sits left of or above the primary one)."""
+    import mss
+
+    with mss.MSS() as screen:
+        area = screen.monitors[0]
+        return (int(area["left"]), int(area["top"]))
+
+
+def active_window_rect(exclude: set[int] | None = None) -> tuple[int, int, int, int] | None:
+    """The active window's (left, top, width, height) on the desktop, or None when the platform cannot tell.
+
+    X11: the window manager's _NET_ACTIVE_WINDOW, else the input focus; Windows: the foreground window.
+    ``exclude`` holds native window ids that do not count (the app's own window).
+    """
+    platform = sys.platform
+    try:
+        if platform.startswith("linux") and os.environ.get("DISPLAY"):
+            return _x11_active_window(exclude or set())
+        if platform == "win32":
+            return _windows_foreground_window(exclude or set())
+    except (OSError, AttributeError, ValueError, ImportError):
+        return None
+    return None
+
+
+def _x11_active_window(exclude: set[int]) -> tuple[int, int, int, int] | None:
+    """python-xlib (installed with pynput on Linux): the window manager's _NET_ACTIVE_WINDOW, else the focus."""
+    from Xlib import X, display, error
+
+    try:
+        connection = display.Display()
+    except (error.DisplayError, OSError):
+        return None
+    try:
+        root = connection.screen().root
+        window = 0
+        atom = connection.intern_atom("_NET_ACTIVE_WINDOW", only_if_exists=True)
+        if atom:
+            active = root.get_full_property(atom, X.AnyPropertyType)
+            if active is not None and len(active.value):
+                window = int(active.value[0])
+        if not window:
+            focus = connection.get_input_focus().focus
+            window = focus if isinstance(focus, int) else int(focus.id)
+        if window in (X.NONE, X.PointerRoot, root.id) or window in exclude:  # none, the desktop, or the app
+            return None
+        try:
+            target = connection.create_resource_object("window", window)
+            geometry = target.get_geometry()
+            corner = root.translate_coords(target, 0, 0)  # the window's top-left corner, on the desktop
+        except error.XError:
+            return None
+        if geometry.width < 8 or geometry.height < 8:
+            return None
+        return (int(corner.x), int(corner.y), int(geometry.width), int(geometry.height))
+    finally:
+        connection.close()
+
+
+def _windows_foreground_window(exclude: set[int]) -> tuple[int, int, int, int] | None:
+    import ctypes
+    from ctypes import wintypes
+
+    user32 = ctypes.windll.user32  # type: ignore[attr-defined]  # Windows only
+    window = user32.GetForegroundWindow()
+    if not window or window in exclude:
+        return None
+    rect = wintypes.RECT()
+    if not user32.GetWindowRect(window, ctypes.byref(rect)):
+        return None
+    return (rect.left, rect.top, rect.right - rect.left, rect.bottom - rect.top)
+
+
+def crop_to(image: Image.Image, rect: tuple[int, int, int, int], origin: tuple[int, int] = (0, 0)) -> Image.Image:
+    """The part of a whole-desktop grab (whose top-left is ``origin``) inside ``rect``, clipped to the image."""
+    left, top, width, height = rect
+    box = (max(0, left - origin[0]), max(0, top - origin[1]),
+           min(image.width, left - origin[0] + width), min(image.height, top - origin[1] + height))
+    if box[2] <= box[0] or box[3] <= box[1]:
+        return image
+    return image.crop(box)

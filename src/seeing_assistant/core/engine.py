@@ -1,0 +1,356 @@
+"""The model engine: load an image-text-to-text model offline and stream answers about one image at a time.
+
+Qt-free and thread-agnostic: the caller runs ``ask`` wherever it likes (the CLI's main thread, a GUI worker) and
+receives text pieces through a callback; ``cancel`` may be called from any thread and stops generation within one
+decode step. Follow-up questions reuse the key/value cache of the image and earlier turns.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from seeing_assistant.core import devices, messages, model_store
+from seeing_assistant.core.errors import BadInputError, ModelUnavailableError, SeeingAssistantError, short_reason
+from seeing_assistant.core.intake import IntakeImage
+from seeing_assistant.core.limits import DEFAULT_MAX_NEW_TOKENS
+from seeing_assistant.core.seams import TextCallback
+
+if TYPE_CHECKING:
+    import torch
+
+# A follow-up needs at least this many tokens of context left for its answer.
+MIN_ANSWER_ROOM = 32
+
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """What to load and how: a hub id or folder, device, precision, optional quantisation, answer length."""
+
+    model: str = model_store.DEFAULT_MODEL
+    device: str = "auto"
+    dtype: str = "auto"
+    quantize: str | None = None
+    max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS
+
+    @classmethod
+    def of(cls, chosen: Any) -> EngineSettings:
+        """The engine's part of the app's settings or of the command line's options (the same five names)."""
+        return cls(model=chosen.model, device=chosen.device, dtype=chosen.dtype, quantize=chosen.quantize,
+                   max_new_tokens=chosen.max_new_tokens)
+
+
+@dataclass
+class Answer:
+    """One answer with the figures a user (or a benchmark) may want."""
+
+    text: str
+    new_tokens: int
+    prompt_tokens: int
+    reused_tokens: int
+    time_to_first_token_s: float | None
+    total_s: float
+    is_cancelled: bool
+
+    @property
+    def tokens_per_s(self) -> float | None:
+        """Decode rate after the first token, or None when too few tokens came to measure it."""
+        if self.time_to_first_token_s is None or self.new_tokens < 2:
+            return None
+        decode_s = self.total_s - self.time_to_first_token_s
+        return (self.new_tokens - 1) / decode_s if decode_s > 0 else None
+
+
+@dataclass
+class Conversation:
+    """The image being discussed, the turns so far, and the cache of everything the model has already read."""
+
+    image: IntakeImage
+    turns: list[tuple[str, str]] = field(default_factory=list)
+    model_image: Any = None  # the image at the size the processor resizes to, made once (see Engine.start)
+    cache: Any = None
+    cached_ids: list[int] = field(default_factory=list)
+    # How many tokens the image became, and whether tokenizing the prompt's text alone (with that many image
+    # tokens) was checked to give the processor's exact ids: then follow-ups skip the image preprocessing.
+    image_tokens: int = 0
+    is_text_tokenizing_exact: bool = False
+
+    def forget_cache(self) -> None:
+        """Drop the cache, so that the next question reads the image and every turn afresh."""
+        self.cache, self.cached_ids = None, []
+
+    def messages(self, question: str) -> list[dict[str, Any]]:
+        """Chat messages for the next question; the image goes in the first user turn only."""
+        chat: list[dict[str, Any]] = []
+        for index, (asked, answered) in enumerate([*self.turns, (question, "")]):
+            content: list[dict[str, Any]] = [{"type": "text", "text": asked}]
+            if index == 0:
+                content.insert(0, {"type": "image", "image": self.model_image or self.image.image})
+            chat.append({"role": "user", "content": content})
+            if index < len(self.turns):
+                chat.append({"role": "assistant", "content": [{"type": "text", "text": answered}]})
+        return chat
+
+
+class Engine:
+    """A loaded model and processor that answer questions about images, streaming the text as it is written."""
+
+    def __init__(self, settings: EngineSettings, processor: Any, model: Any, placement: devices.Placement,
+                 load_s: float) -> None:
+        self.settings = settings
+        self.processor = processor
+        self.model = model
+        self.placement = placement
+        self.load_s = load_s
+        self._cancel = threading.Event()
+        text_config = model.config.get_text_config(decoder=True)
+        self._context_limit = int(getattr(text_config, "max_position_embeddings", 4096) or 4096)
+
+    @property
+    def model_name(self) -> str:
+        """The model as the user named it."""
+        return self.settings.model
+
+    @classmethod
+    def load(cls, settings: EngineSettings) -> Engine:
+        """Load the model from disk; never downloads, and every failure is one clear sentence."""
+        started = time.perf_counter()
+        folder = model_store.locate(settings.model)
+        float32_bytes = model_store.weights_info(folder).bytes_at("float32")
+        placement = devices.resolve(settings.device, settings.dtype, float32_bytes)
+        import torch
+        from transformers import AutoConfig, AutoModelForImageTextToText, AutoProcessor
+        from transformers.models.auto.modeling_auto import MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+        load_kwargs: dict[str, Any] = {"dtype": placement.torch_dtype(), "local_files_only": True}
+        if settings.quantize:
+            load_kwargs["quantization_config"] = _quantization_config(settings.quantize, placement)
+            load_kwargs["device_map"] = {"": placement.device}
+        try:
+            config = AutoConfig.from_pretrained(folder, local_files_only=True)
+            if config.model_type not in MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES:
+                raise ModelUnavailableError(messages.MODEL_NOT_IMAGE_TEXT.format(model=settings.model))
+            processor = AutoProcessor.from_pretrained(folder, local_files_only=True)
+            model = AutoModelForImageTextToText.from_pretrained(folder, config=config, **load_kwargs)
+        except ModelUnavailableError:
+            raise
+        except (torch.OutOfMemoryError, MemoryError):
+            raise SeeingAssistantError(messages.OUT_OF_MEMORY) from None
+        except Exception as error:  # noqa: BLE001 - broken files raise many kinds; each means "cannot load"
+            raise ModelUnavailableError(_load_failed(settings.model, error)) from None
+        if not getattr(processor, "chat_template", None):
+            raise ModelUnavailableError(messages.MODEL_HAS_NO_CHAT_TEMPLATE.format(model=settings.model))
+        if not settings.quantize:
+            model.to(placement.device)  # type: ignore[arg-type]  # mistyped in transformers
+        model.eval()
+        return cls(settings, processor, model, placement, time.perf_counter() - started)
+
+    def start(self, image: IntakeImage) -> Conversation:
+        """Begin a new conversation about ``image``.
+
+        A large image is first brought down to the size the processor would resize it to, with PIL's fast
+        reducing path (measured: a 4K screenshot's preprocessing went from about 200 ms to a few ms); the
+        processor's own resize then has nothing left to do.
+        """
+        return Conversation(image=image, model_image=self._fitted(image.image))
+
+    def _fitted(self, picture: Any) -> Any:
+        from PIL import Image
+
+        size = getattr(getattr(self.processor, "image_processor", None), "size", None)
+        target = size.get("shortest_edge") if isinstance(size, dict) else getattr(size, "shortest_edge", None)
+        short, long = sorted(picture.size)
+        if not target or short <= target:
+            return None
+        scaled_long = int(target * long / short)  # as transformers' get_resize_output_image_size computes it
+        width, height = (scaled_long, target) if picture.width >= picture.height else (target, scaled_long)
+        return picture.resize((width, height), Image.Resampling.BICUBIC, reducing_gap=1.5)
+
+    def cancel(self) -> None:
+        """Stop the answer being generated, from any thread, within one decode step."""
+        self._cancel.set()
+
+    def ask(self, conversation: Conversation, question: str, on_text: TextCallback | None = None,
+            max_new_tokens: int | None = None, min_new_tokens: int | None = None,
+            logits_processor: list[Any] | None = None) -> Answer:
+        """Answer ``question`` about the conversation's image, calling ``on_text`` with each new piece of text.
+
+        ``logits_processor`` is handed to ``generate`` (the latency benchmark uses one to put full stops into a random
+        model's text, as a real model writes them).
+        """
+        import torch
+
+        self._cancel.clear()
+        started = time.perf_counter()
+        limit = max_new_tokens or self.settings.max_new_tokens
+        chat = conversation.messages(question)
+        is_first_turn = not conversation.turns
+        inputs: Any = None
+        if conversation.is_text_tokenizing_exact and conversation.cache is not None:
+            # A follow-up: the image is already in the cache, so only the text needs tokenizing.
+            prompt_ids = self._tokenize_text(chat, conversation.image_tokens)
+        else:
+            inputs = self._process(chat)
+            prompt_ids = inputs["input_ids"][0].tolist()
+        # Shorten the answer to what still fits in the model's context; refuse only when almost nothing does.
+        room = self._context_limit - len(prompt_ids)
+        if room < min(limit, MIN_ANSWER_ROOM):
+            raise BadInputError(messages.CONVERSATION_TOO_LONG)
+        limit = min(limit, room)
+        image_token_id = getattr(self.model.config, "image_token_id", None)
+        reused = _reuse_prefix(conversation, prompt_ids, image_token_id)
+        if not reused and inputs is None:
+            inputs = self._process(chat)
+            prompt_ids = inputs["input_ids"][0].tolist()
+        input_ids = torch.tensor([prompt_ids], device=self.model.device)
+        generate_inputs: dict[str, Any] = {"input_ids": input_ids, "attention_mask": torch.ones_like(input_ids)}
+        if reused:
+            generate_inputs["cache"] = conversation.cache
+        else:
+            # The image has to be encoded: hand over its pixels (and any other processor outputs).
+            for key, value in inputs.items():
+                if key not in generate_inputs:
+                    is_float = isinstance(value, torch.Tensor) and value.is_floating_point()
+                    generate_inputs[key] = value.to(self.model.device, self.model.dtype) if is_float else value
+            conversation.cache = _new_cache(self.model)
+            generate_inputs["cache"] = conversation.cache
+        from seeing_assistant.core.streamer import CallbackStreamer  # imports transformers, loaded by now
+
+        streamer = CallbackStreamer(self.processor.tokenizer, on_text, started)
+        try:
+            with torch.inference_mode():
+                output = self.model.generate(
+                    **generate_inputs,
+                    do_sample=False,
+                    max_new_tokens=limit,
+                    min_new_tokens=min_new_tokens,
+                    streamer=streamer,
+                    stopping_criteria=[_CancelCriteria(self._cancel)],
+                    logits_processor=logits_processor,
+                )
+        except (torch.OutOfMemoryError, MemoryError):
+            conversation.forget_cache()
+            raise SeeingAssistantError(messages.OUT_OF_MEMORY) from None
+        except BaseException:
+            # Interrupted part-way: what the cache holds is unknown, so the next question starts afresh.
+            conversation.forget_cache()
+            raise
+        sequence: list[int] = output[0].tolist()
+        # The cache holds every token but the last one generated, which the model never read back.
+        conversation.cached_ids = sequence[: conversation.cache.get_seq_length()]
+        new_ids = sequence[len(prompt_ids):]
+        text = self.processor.tokenizer.decode(new_ids, skip_special_tokens=True).strip()
+        is_cancelled = self._cancel.is_set()
+        if is_first_turn and image_token_id is not None:
+            # Checked after the answer, off the path to the first word: does the text alone tokenize exactly?
+            conversation.image_tokens = prompt_ids.count(image_token_id)
+            conversation.is_text_tokenizing_exact = self._tokenize_text(chat, conversation.image_tokens) == prompt_ids
+        if text or not is_cancelled:
+            conversation.turns.append((question, text))
+        return Answer(
+            text=text,
+            new_tokens=streamer.new_tokens,
+            prompt_tokens=len(prompt_ids),
+            reused_tokens=reused,
+            time_to_first_token_s=streamer.first_token_s,
+            total_s=time.perf_counter() - started,
+            is_cancelled=is_cancelled,
+        )
+
+    def _process(self, chat: list[dict[str, Any]]) -> Any:
+        """Render the chat with the model's template and preprocess the image: the full processor path."""
+        return self.processor.apply_chat_template(
+            chat, add_generation_prompt=True, tokenize=True, return_dict=True, return_tensors="pt"
+        )
+
+    def _tokenize_text(self, chat: list[dict[str, Any]], image_tokens: int) -> list[int]:
+        """Render the chat with the model's template and tokenize it without touching the image's pixels.
+
+        The image placeholder is expanded to ``image_tokens`` copies, as the processor does; like the processor,
+        special tokens are added unless the template already starts with the BOS token.
+        """
+        text: str = self.processor.apply_chat_template(chat, add_generation_prompt=True)
+        placeholder = getattr(self.processor, "image_token", None)
+        if placeholder:
+            text = text.replace(placeholder, placeholder * image_tokens)
+        tokenizer = self.processor.tokenizer
+        add_special = not (tokenizer.bos_token and text.startswith(tokenizer.bos_token))
+        ids: list[int] = tokenizer(text, add_special_tokens=add_special)["input_ids"]
+        return ids
+
+
+def _reuse_prefix(conversation: Conversation, prompt_ids: list[int], image_token_id: int | None) -> int:
+    """Trim the conversation's cache to the part shared with ``prompt_ids``; return how many tokens it keeps.
+
+    The image and earlier turns are then not read again. Returns 0 (start afresh) unless the shared part
+    covers every image token, since the image's pixels are only encoded when the cache is empty; a model whose
+    image token is unknown always starts afresh.
+    """
+    cache, cached = conversation.cache, conversation.cached_ids
+    if cache is None or not cached or image_token_id is None:
+        conversation.forget_cache()
+        return 0
+    shared = 0
+    for old, new in zip(cached, prompt_ids, strict=False):
+        if old != new:
+            break
+        shared += 1
+    # The model must read at least one new token to produce the next one.
+    shared = min(shared, len(prompt_ids) - 1)
+    last_image_position = max((i for i, t in enumerate(prompt_ids) if t == image_token_id), default=-1)
+    if shared <= last_image_position or shared == 0:
+        conversation.forget_cache()
+        return 0
+    if shared < cache.get_seq_length():
+        cache.crop(shared - cache.get_seq_length())
+    return shared
+
+
+def _new_cache(model: Any) -> Any:
+    """An empty dynamic key/value cache that this engine keeps between turns."""
+    from transformers import DynamicCache
+
+    return DynamicCache(config=model.config)
+
+
+def _load_failed(model: str, error: BaseException) -> str:
+    """The one-sentence message for a model that is on disk but cannot be loaded."""
+    return messages.MODEL_LOAD_FAILED.format(model=model, reason=short_reason(error))
+
+
+def _quantization_config(quantize: str, placement: devices.Placement) -> Any:
+    """A BitsAndBytesConfig for 4-bit or 8-bit loading, with clear errors when that is impossible here."""
+    try:
+        import bitsandbytes  # noqa: F401 - only checks that the extra is installed
+    except ImportError:
+        raise BadInputError(messages.QUANTIZATION_NOT_INSTALLED) from None
+    if not placement.device.startswith("cuda"):
+        raise BadInputError(messages.QUANTIZATION_NEEDS_GPU)
+    from transformers import BitsAndBytesConfig
+
+    if quantize == "4bit":
+        return BitsAndBytesConfig(
+            load_in_4bit=True,
+            bnb_4bit_compute_dtype=placement.torch_dtype(),
+            bnb_4bit_quant_type="nf4",
+        )
+    return BitsAndBytesConfig(load_in_8bit=True)
+
+
+class _CancelCriteria:
+    """A stopping criterion that ends generation as soon as the cancel event is set."""
+
+    def __init__(self, event: threading.Event) -> None:
+        self._event = event
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor, **kwargs: Any) -> torch.BoolTensor:
+        import torch
+
+        return torch.full((input_ids.shape[0],), self._event.is_set(), dtype=torch.bool,
+                          device=input_ids.device)  # type: ignore[return-value]

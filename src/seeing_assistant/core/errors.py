@@ -1,0 +1,51 @@
+"""The errors a user can meet, each carrying one sentence that says what was wrong and what to do."""
+
+from __future__ import annotations
+
+from seeing_assistant.core import messages
+
+
+def short_reason(error: BaseException, limit: int = 160) -> str:
+    """The first line of a library's error message (or its type's name), to put inside one of our sentences."""
+    text = str(error).strip()
+    return (text.splitlines()[0] if text else type(error).__name__)[:limit]
+
+
+def unexpected(error: BaseException) -> str:
+    """The sentence for a failure we did not foresee: its type and message, and to run again with --debug."""
+    return messages.UNEXPECTED_ERROR.format(reason=f"{type(error).__name__}: {error}"[:200])
+
+
+# Exit codes of the command line, one per kind of failure.
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+EXIT_MODEL = 3
+EXIT_INTERRUPTED = 130
+
+
+class SeeingAssistantError(Exception):
+    """A failure the user can act on; ``str(error)`` is the sentence to show and speak."""
+
+    exit_code = 1
+
+
+class BadInputError(SeeingAssistantError):
+    """The image, question or option given cannot be used."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+class ModelUnavailableError(SeeingAssistantError):
+    """The model is not on disk, cannot be downloaded, or failed to load."""
+
+    exit_code = EXIT_MODEL
+
+
+class CaptureError(SeeingAssistantError):
+    """The screen could not be captured."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+class SpeechUnavailableError(SeeingAssistantError):
+    """There is no audio device or no speech engine: the answer can only be shown as text."""

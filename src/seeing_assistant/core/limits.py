@@ -1,0 +1,26 @@
+"""The bounds of every value a user can set, in one place: the settings file, the command line and the dialog."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """A closed range of allowed values."""
+
+    low: float
+    high: float
+
+    def __contains__(self, value: object) -> bool:
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and self.low <= value <= self.high
+
+
+RATE = Bounds(80, 500)  # speech rate, words per minute
+VOLUME = Bounds(0.0, 1.0)
+ANSWER_TOKENS = Bounds(1, 4096)  # the longest answer, in new tokens
+DEFAULT_MAX_NEW_TOKENS = 400
+
+DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")  # "cuda:N" is accepted too
+DTYPE_CHOICES = ("auto", "float16", "bfloat16", "float32")
+QUANTIZE_CHOICES = ("4bit", "8bit")

@@ -1,0 +1,281 @@
+"""Every sentence a user reads or hears, in one place so that wording stays consistent and translatable.
+
+Each error says what was wrong and what to do, in one sentence.
+"""
+
+from __future__ import annotations
+
+# --- Image intake -----------------------------------------------------------------------------------------------
+
+# Translators: {path} is a file name the user gave.
+FILE_NOT_FOUND = "There is no file at {path}: check the name and try again."
+# Translators: {path} is a folder the user gave where an image file was expected.
+PATH_IS_FOLDER = "{path} is a folder, not an image: give the path of an image file."
+# Translators: {path} names something like a pipe or a device, which the app refuses to read.
+NOT_REGULAR_FILE = "{path} is not a regular file (it is a {kind}): save the image to a file and open that."
+# Translators: {path} is a file the user may not read.
+FILE_NOT_READABLE = "{path} cannot be read ({reason}): check its permissions or copy it somewhere readable."
+# Translators: {source} is a file name or "standard input".
+EMPTY_INPUT = "{source} is empty: give an image file such as a PNG or JPEG."
+# Translators: {source} is a file name or "standard input"; {size} and {limit} are sizes such as "300 MB".
+INPUT_TOO_LARGE = "{source} is {size}, more than the {limit} limit: save a smaller copy of the image and try again."
+# Translators: {source} is a file name or "standard input".
+NOT_AN_IMAGE = "{source} is not an image this app can read: give a PNG, JPEG, GIF, BMP, TIFF or WebP file."
+# Translators: {source} is a file name or "standard input".
+DAMAGED_IMAGE = "{source} is damaged or incomplete and cannot be decoded: open it in an image viewer and save it again."
+# Translators: {source} names an image; {pixels} and {limit} are counts such as "120 million".
+IMAGE_TOO_MANY_PIXELS = (
+    "{source} claims {pixels} pixels, more than the {limit} limit, so it was refused as a possible decompression "
+    "bomb: use a smaller image."
+)
+# Translators: {source} names an image.
+IMAGE_HAS_NO_PIXELS = "{source} has no pixels: give a real image."
+# Translators: {source} names an image; {mode} is an internal colour mode such as "LAB".
+UNSUPPORTED_COLOUR_MODE = "{source} uses the colour mode {mode}, which this app cannot convert: save it as PNG or JPEG."
+STDIN_IS_TERMINAL = (
+    "No image arrived on standard input: pipe one in, for example 'seeing-assistant describe - < photo.png'."
+)
+# Translators: the name shown for images read from a pipe.
+STANDARD_INPUT = "standard input"
+# Translators: the name shown for an image pasted or passed in from another part of the app.
+IMAGE_IN_MEMORY = "the image"
+
+# Translators: {colour} is a colour name such as "black". Said instead of running the model on a blank image.
+BLANK_IMAGE = "The image is blank: it is a single colour ({colour})."
+
+# Translators: colour names used in BLANK_IMAGE.
+COLOUR_NAMES = {
+    "black": "black",
+    "white": "white",
+    "grey": "grey",
+    "red": "red",
+    "green": "green",
+    "blue": "blue",
+    "yellow": "yellow",
+    "cyan": "cyan",
+    "magenta": "magenta",
+    "orange": "orange",
+    "purple": "purple",
+    "brown": "brown",
+    "pink": "pink",
+    "dark blue": "dark blue",
+    "dark green": "dark green",
+    "dark red": "dark red",
+}
+
+# --- Screen capture ---------------------------------------------------------------------------------------------
+
+NO_DISPLAY = (
+    "The screen cannot be captured because no display is available: run this from a desktop session, "
+    "or give an image file instead."
+)
+# Translators: {reason} is the system's own explanation.
+SCREEN_CAPTURE_FAILED = "The screen could not be captured ({reason}): give an image file instead."
+
+# --- Model ------------------------------------------------------------------------------------------------------
+
+# Translators: {model} is a model name such as llava-hf/llava-1.5-7b-hf.
+MODEL_NOT_DOWNLOADED = (
+    "The model {model} is not on this computer: run 'seeing-assistant download {model}' once while online, "
+    "or give a local model folder with --model."
+)
+# Translators: {path} is a folder the user gave as a model.
+MODEL_FOLDER_NOT_FOUND = "There is no model folder at {path}: check the path given to --model."
+# Translators: {path} is a folder; {missing} names a file such as config.json.
+MODEL_FOLDER_INCOMPLETE = (
+    "The model folder {path} has no {missing}: download the model again with 'seeing-assistant download'."
+)
+# Translators: {model} is a model name; {reason} is the library's short explanation.
+MODEL_LOAD_FAILED = "The model {model} could not be loaded ({reason}): download it again or choose another model."
+# Translators: {model} is a model name.
+MODEL_NOT_IMAGE_TEXT = (
+    "The model {model} cannot answer questions about images: choose an image-text-to-text model "
+    "such as llava-hf/llava-1.5-7b-hf."
+)
+# Translators: {model} is a model name.
+MODEL_HAS_NO_CHAT_TEMPLATE = (
+    "The model {model} has no chat template, so prompts cannot be built for it: choose a chat model "
+    "such as llava-hf/llava-1.5-7b-hf."
+)
+OUT_OF_MEMORY = (
+    "The computer ran out of memory while answering: close other programs, use --quantize 4bit, "
+    "or choose a smaller model."
+)
+# Translators: {device} is a device name such as cuda.
+DEVICE_NOT_AVAILABLE = "The device {device} is not available on this computer: use --device auto or --device cpu."
+# Translators: {dtype} is a precision such as float16; {device} a device such as cpu.
+DTYPE_NOT_SUPPORTED = "The precision {dtype} is not supported on {device}: use --dtype auto."
+QUANTIZATION_NOT_INSTALLED = (
+    "4-bit and 8-bit loading need the bitsandbytes library: install it with "
+    "pip install 'seeing-assistant[quantization]', or run without --quantize."
+)
+QUANTIZATION_NEEDS_GPU = "4-bit and 8-bit loading need an NVIDIA GPU: run without --quantize on this computer."
+# Translators: {model} is a model name; {reason} the network library's explanation.
+DOWNLOAD_FAILED = (
+    "The model {model} could not be downloaded ({reason}): check the internet connection and the model name, "
+    "then run the download again."
+)
+# Translators: {model} is a model name; {path} is where it was saved.
+DOWNLOAD_DONE = "The model {model} is ready at {path}; the app now runs offline."
+# Translators: shown when the model answers nothing at all.
+EMPTY_ANSWER = "The model gave an empty answer: ask again, or ask a more specific question."
+
+# --- Questions and tasks ----------------------------------------------------------------------------------------
+
+# Translators: {task} is what the user typed; {choices} lists the valid task names.
+UNKNOWN_TASK = "There is no task called {task}: choose one of {choices}."
+CONVERSATION_TOO_LONG = (
+    "The conversation is longer than the model can read: start a new conversation about the image."
+)
+EMPTY_QUESTION = "The question is empty: type a question, or leave it out to get a description."
+NO_IMAGE_GIVEN = "No image was given: name an image file, use '-' for standard input, or use --screen."
+IMAGE_AND_SCREEN = "Both an image file and --screen were given: choose one."
+# Translators: {value} is what the user typed for --max-new-tokens.
+BAD_MAX_NEW_TOKENS = "The answer length {value} is not a whole number from {low} to {high}: give one such as 400."
+# Translators: {detail} is the option parser's own short explanation.
+USAGE_ERROR = "{detail}: run 'seeing-assistant --help' to see the options."
+INTERRUPTED = "Stopped."
+# Translators: {reason} is an explanation from the system.
+UNEXPECTED_ERROR = "Something went wrong ({reason}): run again with --debug and report what it prints."
+
+# --- Speech -----------------------------------------------------------------------------------------------------
+
+NO_AUDIO_OUTPUT = (
+    "No audio output device was found, so nothing can be spoken: connect speakers or headphones, "
+    "or check that the sound system (PulseAudio or PipeWire) is running."
+)
+# Translators: {reason} is the speech library's own explanation.
+NO_SPEECH_ENGINE = (
+    "No speech engine could be started ({reason}), so nothing can be spoken: on Linux install espeak-ng "
+    "(apt install espeak-ng)."
+)
+# Translators: {voice} is what the user asked for; {names} lists some of the voices there are.
+UNKNOWN_VOICE = (
+    "There is no voice called {voice}: choose one of the voices 'seeing-assistant doctor' lists, such as {names}."
+)
+# Translators: {reason} is the speech engine's explanation for one sentence it could not say.
+SPEECH_FAILED = "A sentence could not be spoken ({reason}); the text is still shown."
+# Translators: {path} is the audio file name the user gave.
+AUDIO_OUT_IS_FOLDER = "{path} is a folder: give a file name for the audio, such as answer.wav."
+# Translators: {path} is the audio file name the user gave; {folder} its folder.
+AUDIO_OUT_NO_FOLDER = "The folder {folder} does not exist, so {path} cannot be written: create it or choose another."
+# Translators: {path} is the audio file name the user gave.
+AUDIO_OUT_NOT_WRITABLE = "{path} cannot be written here (permission denied): choose a folder you can write to."
+# Translators: {rate} is what the user typed for --rate.
+BAD_RATE = ("The speech rate {rate} is not a whole number of words per minute from {low} to {high}: give one such "
+            "as 175.")
+# Translators: {volume} is what the user typed for --volume.
+BAD_VOLUME = "The volume {volume} is not a number from 0 to 1: give one such as 0.8."
+NOTHING_TO_SAY = "There is no text to say: give the text as arguments, or pipe it in with 'say -'."
+# Translators: prefix of a warning line; the answer goes on without speech.
+WARNING_PREFIX = "warning"
+
+# --- Settings ---------------------------------------------------------------------------------------------------
+
+# Translators: {path} is the settings file; {reason} the system's explanation.
+SETTINGS_UNREADABLE = (
+    "The settings file {path} cannot be read ({reason}), so the defaults are used: check its permissions."
+)
+# Translators: {path} is the settings file; {reason} a short technical explanation.
+SETTINGS_CORRUPT = (
+    "The settings file {path} was damaged ({reason}), so the defaults are used; the old file was kept beside it "
+    "with .broken added to its name."
+)
+# Translators: {path} is the settings file; {names} lists the settings that were reset.
+SETTINGS_VALUES_RESET = "Some settings in {path} were out of range and are back to their defaults: {names}."
+# Translators: {reason} is the system's explanation.
+SETTINGS_NOT_SAVED = ("The settings are in use, but could not be saved ({reason}), so they last only until the app "
+                      "closes: check that the config folder is writable.")
+
+# --- Desktop app ------------------------------------------------------------------------------------------------
+
+APP_NAME = "Seeing Assistant"
+MODEL_STILL_LOADING = "The model is still loading: wait for 'Model ready', then try again."
+# Translators: {model} is a model name; {where} is e.g. "cpu, float32".
+MODEL_READY = "Model ready: {model} ({where})."
+# Translators: {model} is a model name.
+MODEL_LOADING = "Loading the model {model}; you can already capture an image."
+NO_IMAGE_YET = "There is no image yet: describe the screen, a window or the clipboard, or open an image first."
+CLIPBOARD_HAS_NO_IMAGE = "The clipboard holds no image: copy an image or an image file, then try again."
+DROP_HAS_NO_FILE = "Only image files can be dropped here: drop a PNG, JPEG or other image file."
+NO_WINDOW_FOUND = "This system cannot tell which window is active, so the whole screen is described instead."
+NO_DISPLAY_FOR_APP = (
+    "The desktop app needs a display, and none is available: run it in a desktop session, or use "
+    "'seeing-assistant describe IMAGE' instead."
+)
+DESCRIBING = "Describing {source}."
+ASKING = "Answering your question."
+ANSWER_DONE = "Answer complete."
+ANSWER_STOPPED = "Stopped."
+NEW_CONVERSATION = "New conversation: capture or open an image."
+ANSWER_COPIED = "The answer was copied to the clipboard."
+NOTHING_TO_COPY = "There is no answer to copy yet."
+SETTINGS_SAVED = "Settings saved."
+# Translators: {reason} is the speech problem; shown once when the app starts without speech.
+SPEECH_OFF = "Speech is off: {reason}"
+
+# --- Hotkeys, trigger, tray -------------------------------------------------------------------------------------
+
+HOTKEYS_WAYLAND = (
+    "Global hotkeys do not work for this app under Wayland: bind 'seeing-assistant trigger describe-screen' "
+    "(and the other actions) to keys in your desktop's keyboard settings instead."
+)
+HOTKEYS_NO_DISPLAY = "Global hotkeys need a desktop session, and none is running."
+# Translators: {reason} is the hotkey library's explanation.
+HOTKEYS_UNAVAILABLE = (
+    "Global hotkeys could not be started ({reason}): bind 'seeing-assistant trigger ACTION' to keys in your "
+    "desktop's keyboard settings instead."
+)
+HOTKEYS_NOT_TRUSTED = (
+    "Global hotkeys need permission on macOS: in System Settings, Privacy & Security, Accessibility, turn on "
+    "Seeing Assistant (or the terminal that starts it), then start the app again."
+)
+# Translators: {chord} is a key chord such as Ctrl+Alt+Shift+S; {action} an action such as describe-screen.
+HOTKEY_INVALID = (
+    "{chord} is not a key chord that can be used for {action}: choose one with Ctrl, Alt, Shift or Super and a key, "
+    "in Settings."
+)
+# Translators: {chord} is a key chord.
+HOTKEY_TWICE = "{chord} is set for two actions: give each action its own chord in Settings."
+APP_NOT_RUNNING = "Seeing Assistant is not running: start it first, or add --start."
+ALREADY_RUNNING = "Seeing Assistant is already running: its window was brought to the front."
+# Translators: {action} is what the user asked to trigger.
+INSTANCE_SOCKET_FAILED = "The app could not open its control socket, so 'seeing-assistant trigger' cannot reach it."
+NOTHING_TO_REPEAT = "There is no answer to repeat yet."
+
+# --- Spoken questions -------------------------------------------------------------------------------------------
+
+# Translators: {source} is an audio file name or "the recording".
+RECORDING_TOO_SHORT = "{source} is too short to hold a question: hold the key down while you speak."
+# Translators: {source} is an audio file name or "the recording".
+RECORDING_SILENT = (
+    "Nothing was heard in {source}: check that the microphone is on and not muted, then speak closer to it."
+)
+# Translators: {path} is a path the user gave.
+AUDIO_NOT_A_FILE = "{path} is not a regular file: give a WAV file."
+# Translators: {source} is an audio file name.
+NOT_AUDIO = "{source} is not audio this app can read: give a WAV file (PCM, any rate, mono or stereo)."
+# Translators: {source} is an audio file name; {limit} a number of seconds.
+AUDIO_TOO_LONG = "{source} is longer than {limit} seconds: ask a shorter question."
+# Translators: {model} is a speech recognition model name.
+ASR_MODEL_NOT_DOWNLOADED = (
+    "The speech recognition model {model} is not on this computer: run 'seeing-assistant download --asr' once "
+    "while online, or give a local model folder."
+)
+# Translators: {model} is a model name; {reason} a short technical explanation.
+ASR_MODEL_FAILED = "The speech recognition model {model} could not be loaded ({reason}): download it again."
+# Translators: {reason} is a short technical explanation.
+TRANSCRIPTION_FAILED = "The question could not be transcribed ({reason}): try again, or type it."
+NO_MICROPHONE = "No microphone was found: connect one and try again, or type the question."
+# Translators: {reason} is the system's explanation.
+MICROPHONE_FAILED = (
+    "The microphone could not be opened ({reason}): check that this app may use it in the system's privacy "
+    "settings, or type the question."
+)
+LISTENING = "Listening: speak your question, then release the key."
+TRANSCRIBING = "Transcribing your question."
+# Translators: {text} is the transcribed question, said back to the user.
+YOU_ASKED = "You asked: {text}"
+NOTHING_UNDERSTOOD = "No words were recognised: try again, speaking a little slower, or type the question."
+LISTENING_CANCELLED = "Listening cancelled."
+QUESTION_AND_AUDIO = "Both --question and --question-audio were given: choose one."

@@ -1,0 +1,187 @@
+"""The assistant's rules, shared by the command line and the desktop app: one conversation about one image.
+
+Both front ends hand their image and questions to an :class:`AssistantSession`; only the presentation differs. The
+rules live here and nowhere else: a blank image is answered without a model (also its follow-ups), the engine is
+loaded once and its failure is told to every later question, an empty answer becomes a sentence that says so, the
+last answer is kept for Repeat and Copy, and a newer request supersedes (cancels) an older one.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from seeing_assistant.core import messages
+from seeing_assistant.core.engine import EngineSettings
+from seeing_assistant.core.errors import BadInputError, SeeingAssistantError, unexpected
+from seeing_assistant.core.intake import IntakeImage
+from seeing_assistant.core.seams import AnswerLike, EngineFactory, EngineLike, TextCallback
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the assistant answered: the whole text, and the engine's figures (None for a blank image)."""
+
+    text: str
+    is_cancelled: bool = False
+    is_blank: bool = False
+    answer: AnswerLike | None = None
+
+
+class AssistantSession:
+    """One conversation at a time; ``ask`` runs on one thread, ``supersede`` and ``stop`` may come from any other.
+
+    ``settings``, when given, are loaded at the first question that needs a model (so a blank image never loads
+    one); :meth:`load` loads ahead of time (the desktop app does, at start).
+    """
+
+    def __init__(self, factory: EngineFactory, settings: EngineSettings | None = None) -> None:
+        self._factory = factory
+        self._settings = settings
+        self._lock = threading.Lock()
+        self._engine: EngineLike | None = None
+        self._load_error: str | None = None
+        self._latest = 0
+        self._image: IntakeImage | None = None
+        self._conversation: Any = None
+        self._answer_so_far = ""
+        self._last_answer = ""
+
+    # --- The model -----------------------------------------------------------------------------------------------
+
+    @property
+    def engine(self) -> EngineLike | None:
+        """The loaded engine, if any."""
+        with self._lock:
+            return self._engine
+
+    def load(self, settings: EngineSettings) -> EngineLike:
+        """Load (or replace) the engine; a failure is raised as one sentence and kept for later questions."""
+        with self._lock:
+            self._engine, self._settings = None, settings
+            self._load_error = messages.MODEL_STILL_LOADING
+        self._conversation = None
+        try:
+            engine = self._factory(settings)
+        except SeeingAssistantError as error:
+            self._set_load_error(str(error))
+            raise
+        except Exception as error:
+            self._set_load_error(unexpected(error))
+            raise SeeingAssistantError(unexpected(error)) from error
+        with self._lock:
+            self._engine, self._load_error = engine, None
+        return engine
+
+    def _set_load_error(self, text: str) -> None:
+        with self._lock:
+            self._load_error = text
+
+    def _ready_engine(self) -> EngineLike:
+        with self._lock:
+            engine, load_error, settings = self._engine, self._load_error, self._settings
+        if engine is not None:
+            return engine
+        if load_error is not None or settings is None:
+            raise SeeingAssistantError(load_error or messages.MODEL_STILL_LOADING)
+        return self.load(settings)
+
+    # --- Requests ------------------------------------------------------------------------------------------------
+
+    def supersede(self, request_id: int) -> None:
+        """``request_id`` is now the one that matters: stop anything older at once (from any thread)."""
+        with self._lock:
+            self._latest = request_id
+            engine = self._engine
+        if engine is not None:
+            engine.cancel()
+
+    def stop(self) -> None:
+        """Cancel the answer being written (Ctrl+C, Stop)."""
+        with self._lock:
+            latest = self._latest
+        self.supersede(latest + 1)
+
+    def is_current(self, request_id: int) -> bool:
+        """Whether no newer request has come in since ``request_id``."""
+        with self._lock:
+            return request_id == self._latest
+
+    # --- The conversation ----------------------------------------------------------------------------------------
+
+    def begin(self, image: IntakeImage) -> None:
+        """Start a new conversation about ``image`` (the model reads it at the first question)."""
+        self._image, self._conversation = image, None
+        self._remember("", is_done=True)
+
+    def forget(self) -> None:
+        """Forget the image and the turns (New conversation)."""
+        self._image, self._conversation = None, None
+        self._remember("", is_done=True)
+
+    @property
+    def last_answer(self) -> str:
+        """The answer being written, else the last one: what Repeat says and Copy copies."""
+        with self._lock:
+            return self._answer_so_far or self._last_answer
+
+    def _remember(self, text: str, is_done: bool) -> None:
+        with self._lock:
+            if is_done:
+                self._last_answer, self._answer_so_far = text, ""
+            else:
+                self._answer_so_far = text
+
+    def ask(self, question: str, on_text: TextCallback | None = None, request_id: int | None = None,
+            max_new_tokens: int | None = None) -> Reply:
+        """Answer ``question`` about the conversation's image, streaming each piece to ``on_text``.
+
+        ``request_id`` (default: the current one) stops being streamed as soon as a newer request supersedes it.
+        Raises :class:`SeeingAssistantError` with one sentence; anything unforeseen becomes one too.
+        """
+        with self._lock:
+            request = self._latest if request_id is None else request_id
+        written = ""
+
+        def send(piece: str) -> None:
+            nonlocal written
+            written += piece
+            self._remember(written, is_done=False)
+            if on_text is not None:
+                on_text(piece)
+
+        def done(reply: Reply) -> Reply:
+            # A superseded answer stays what Repeat says until the next one is written, but never replaces it.
+            if self.is_current(request):
+                self._remember(reply.text, is_done=True)
+            return reply
+
+        image = self._image
+        if image is None:
+            raise BadInputError(messages.NO_IMAGE_YET)
+        if image.is_blank:
+            # A single colour shows nothing: say so without the model, also to follow-ups, and invent nothing.
+            send(image.blank_answer())
+            return done(Reply(written, is_blank=True))
+        try:
+            engine = self._ready_engine()
+            if not self.is_current(request):
+                return Reply("", is_cancelled=True)
+            if self._conversation is None:
+                self._conversation = engine.start(image)
+
+            def on_piece(piece: str) -> None:
+                if self.is_current(request):
+                    send(piece)
+                else:
+                    engine.cancel()
+
+            answer = engine.ask(self._conversation, question, on_text=on_piece, max_new_tokens=max_new_tokens)
+        except SeeingAssistantError:
+            raise
+        except Exception as error:
+            raise SeeingAssistantError(unexpected(error)) from error
+        if not written.strip() and not answer.is_cancelled:
+            send(messages.EMPTY_ANSWER)
+        return done(Reply(answer.text or written.strip(), answer.is_cancelled, answer=answer))

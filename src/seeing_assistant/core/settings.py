@@ -1,0 +1,170 @@
+"""The desktop app's settings, kept as a JSON file in the platform's config folder.
+
+``SEEING_ASSISTANT_CONFIG_DIR`` overrides the folder (tests use it). A file that cannot be read or parsed is
+reported in one sentence and replaced by the defaults: the app always starts. Writes are atomic.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from seeing_assistant.core import limits, messages, model_store, tasks
+from seeing_assistant.core.actions import DEFAULT_HOTKEYS
+from seeing_assistant.core.files import write_atomically
+
+CONFIG_ENV = "SEEING_ASSISTANT_CONFIG_DIR"
+FILE_NAME = "settings.json"
+
+
+@dataclass
+class Settings:
+    """Everything the Settings dialog offers."""
+
+    model: str = model_store.DEFAULT_MODEL
+    device: str = "auto"
+    dtype: str = "auto"
+    quantize: str | None = None
+    voice: str | None = None
+    rate: int | None = None
+    volume: float = 1.0
+    speak_automatically: bool = True
+    earcons: bool = True
+    hide_window_when_capturing: bool = True
+    default_task: str = tasks.DEFAULT_TASK
+    max_new_tokens: int = limits.DEFAULT_MAX_NEW_TOKENS
+    hotkeys: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_HOTKEYS))
+    start_minimised: bool = False
+    start_at_login: bool = False
+    asr_model: str = model_store.DEFAULT_ASR_MODEL
+
+    def problems(self) -> list[str]:
+        """Why a value cannot be used (names of the fields), so that a hand-edited file is caught."""
+        wrong = []
+        if self.dtype not in limits.DTYPE_CHOICES:
+            wrong.append("dtype")
+        if self.quantize not in (None, *limits.QUANTIZE_CHOICES):
+            wrong.append("quantize")
+        if self.rate is not None and self.rate not in limits.RATE:
+            wrong.append("rate")
+        if self.volume not in limits.VOLUME:
+            wrong.append("volume")
+        if self.default_task not in tasks.TASKS:
+            wrong.append("default_task")
+        if self.max_new_tokens not in limits.ANSWER_TOKENS:
+            wrong.append("max_new_tokens")
+        if not self.model.strip():
+            wrong.append("model")
+        if not all(isinstance(key, str) and isinstance(value, str) for key, value in self.hotkeys.items()):
+            wrong.append("hotkeys")
+        return wrong
+
+
+def config_dir() -> Path:
+    """Where the settings live: ``SEEING_ASSISTANT_CONFIG_DIR``, or the platform's user config folder."""
+    configured = os.environ.get(CONFIG_ENV)
+    if configured:
+        return Path(configured)
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("seeing-assistant", appauthor=False))
+
+
+def settings_path() -> Path:
+    """The settings file."""
+    return config_dir() / FILE_NAME
+
+
+def load() -> tuple[Settings, str | None]:
+    """The saved settings, or the defaults; the second value is a sentence to show when the file was unusable."""
+    path = settings_path()
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Settings(), None
+    except OSError as error:
+        return Settings(), messages.SETTINGS_UNREADABLE.format(path=path, reason=error.strerror or error)
+    try:
+        data = json.loads(raw)
+        if not isinstance(data, dict):
+            raise TypeError("not an object")
+        known = {field.name: field for field in fields(Settings)}
+        values: dict[str, Any] = {name: value for name, value in data.items() if name in known}
+        settings = Settings(**values)
+        _check_types(settings)
+    except (ValueError, TypeError) as error:
+        _keep_broken_copy(path)
+        return Settings(), messages.SETTINGS_CORRUPT.format(path=path, reason=str(error)[:80])
+    wrong = settings.problems()
+    if wrong:
+        defaults = Settings()
+        for name in wrong:
+            setattr(settings, name, getattr(defaults, name))
+        return settings, messages.SETTINGS_VALUES_RESET.format(path=path, names=", ".join(wrong))
+    return settings, None
+
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "model": (str,), "device": (str,), "dtype": (str,), "quantize": (str, type(None)), "voice": (str, type(None)),
+    "rate": (int, type(None)), "volume": (float, int), "speak_automatically": (bool,), "earcons": (bool,),
+    "hide_window_when_capturing": (bool,), "default_task": (str,), "max_new_tokens": (int,), "hotkeys": (dict,),
+    "start_minimised": (bool,), "start_at_login": (bool,), "asr_model": (str,),
+}
+
+
+def _check_types(settings: Settings) -> None:
+    """Raise TypeError naming the first value of the wrong kind (true/false is never taken for a number)."""
+    for name, allowed in _TYPES.items():
+        value = getattr(settings, name)
+        if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
+            raise TypeError(f"{name} has a value of the wrong kind")
+    settings.volume = float(settings.volume)
+
+
+def _keep_broken_copy(path: Path) -> None:
+    """Keep the unreadable file beside the new one, so that nothing the user wrote is lost."""
+    with contextlib.suppress(OSError):
+        os.replace(path, path.with_name(path.name + ".broken"))
+
+
+def save(settings: Settings) -> Path:
+    """Write the settings atomically (a temporary file renamed over the old one)."""
+    path = settings_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(dataclasses.asdict(settings), indent=2) + "\n"
+    write_atomically(path, lambda out: out.write(text.encode("utf-8")))
+    return path
+
+
+AUTOSTART_ENTRY = """[Desktop Entry]
+Type=Application
+Name=Seeing Assistant
+Comment=Describe the screen aloud, offline
+Exec={command} app
+X-GNOME-Autostart-enabled=true
+"""
+
+
+def autostart_path() -> Path:
+    """The XDG autostart entry that starts the app at login (Linux desktops)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "autostart" / "seeing-assistant.desktop"
+
+
+def set_start_at_login(enabled: bool, command: str) -> None:
+    """Write or remove the autostart entry (only on Linux and other XDG desktops)."""
+    import sys
+
+    if sys.platform in ("win32", "darwin"):
+        return
+    path = autostart_path()
+    if enabled:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(AUTOSTART_ENTRY.format(command=command), encoding="utf-8")
+    else:
+        path.unlink(missing_ok=True)

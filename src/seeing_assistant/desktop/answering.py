@@ -1,0 +1,161 @@
+"""Answering: send requests to the engine's thread and stream the answers into the conversation and the voice.
+
+One request at a time: a new one supersedes (cancels) the one being answered, and Stop ends it at once.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QThread, QTimer, Signal
+from PySide6.QtWidgets import QProgressBar
+
+from seeing_assistant.core import messages, settings
+from seeing_assistant.core.engine import EngineSettings
+from seeing_assistant.core.intake import IntakeImage
+from seeing_assistant.core.seams import EngineFactory, RecognizerFactory
+from seeing_assistant.core.session import Reply
+from seeing_assistant.desktop.voice import Voice
+from seeing_assistant.desktop.widgets import ConversationView
+from seeing_assistant.desktop.worker import EngineWorker, Request
+
+
+class Answerer(QObject):
+    """Owns the engine's thread and the request numbering; writes each answer where the user reads and hears it.
+
+    Signals:
+        started(is_quiet): the engine began an answer asked from the window (False) or from outside it (True).
+    """
+
+    started = Signal(bool)
+
+    def __init__(self, factory: EngineFactory, recognizer_factory: RecognizerFactory, voice: Voice,
+                 conversation: ConversationView, progress: QProgressBar, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.voice = voice
+        self.conversation = conversation
+        self.progress = progress
+        self.request_id = 0
+        self.answering_id: int | None = None
+        self.is_quiet_answer = False
+        self.engine_thread = QThread(self)
+        self.engine_thread.setObjectName("seeing-assistant-engine")
+        self.worker = EngineWorker(factory, recognizer_factory)
+        self.worker.moveToThread(self.engine_thread)
+        self.engine_thread.finished.connect(self.worker.deleteLater)  # deleted on its own thread, not by the GC
+        self.worker.loading.connect(self._on_loading)
+        self.worker.loaded.connect(self._on_loaded)
+        self.worker.load_failed.connect(self._on_load_failed)
+        self.worker.started.connect(self._on_started)
+        self.worker.chunk.connect(self._on_chunk)
+        self.worker.finished.connect(self._on_finished)
+        self.worker.failed.connect(self._on_failed)
+        self.engine_thread.start()
+
+    def load(self, chosen: settings.Settings) -> None:
+        """Load the model (and the speech recogniser) in the background, once the event loop runs."""
+        QTimer.singleShot(0, lambda: self.worker.load_requested.emit(EngineSettings.of(chosen)))
+        QTimer.singleShot(0, lambda: self.worker.asr_load_requested.emit(chosen.asr_model))
+
+    @property
+    def is_busy(self) -> bool:
+        """Whether an answer is being written."""
+        return self.answering_id is not None
+
+    @property
+    def last_answer(self) -> str:
+        """The answer being written, else the last one (the session keeps it)."""
+        return self.worker.session.last_answer
+
+    def next_request(self) -> int:
+        """A new request number that supersedes every earlier one (answers and transcriptions)."""
+        self.request_id += 1
+        self.worker.supersede(self.request_id)
+        return self.request_id
+
+    def send(self, question: str, shown: str, status: str, image: IntakeImage | None, max_new_tokens: int,
+             quiet: bool = False, echo: str | None = None) -> None:
+        """Ask ``question`` (about ``image``, or a follow-up); ``shown`` is what the conversation shows under You."""
+        self.stop_current()
+        if echo and self.voice.is_speaking_answers:
+            self.voice.speaker.say(echo)  # "You asked: ...", then the answer, in order
+        request = Request(self.next_request(), question, image, max_new_tokens)
+        if image is not None:
+            self.conversation.clear()
+        self.conversation.add_turn(shown)
+        self.answering_id = request.id
+        self.is_quiet_answer = quiet
+        self.progress.show()
+        self.voice.announce(status)
+        self.voice.speaker.earcon("start")
+        self.worker.answer_requested.emit(request)
+
+    def stop_current(self) -> None:
+        """Cancel the answer in progress and silence the speech (a new request interrupts the previous one)."""
+        if self.answering_id is not None:
+            self.worker.supersede(self.request_id + 1)
+            self._end(messages.ANSWER_STOPPED, announce=False)
+        self.voice.speaker.stop()
+
+    def stop(self) -> None:
+        """Stop the answer and the speech at once (Stop, Escape)."""
+        was_busy = self.is_busy
+        self.next_request()
+        self.voice.speaker.stop()
+        if was_busy:
+            self._end(messages.ANSWER_STOPPED)
+
+    def forget(self) -> None:
+        """A new conversation: no image, no turns, no last answer."""
+        self.conversation.clear()
+        self.worker.session.forget()
+
+    def shut_down(self) -> None:
+        """Cancel everything and end the engine's thread (the window is closing)."""
+        self.next_request()
+        self.engine_thread.quit()
+        self.engine_thread.wait()
+
+    def _end(self, status: str, announce: bool = True) -> None:
+        self.answering_id = None
+        self.progress.hide()
+        if announce:
+            self.voice.announce(status)
+
+    def _on_loading(self, model: str) -> None:
+        self.progress.show()
+        self.voice.announce(messages.MODEL_LOADING.format(model=model))
+
+    def _on_loaded(self, text: str) -> None:
+        if not self.is_busy:
+            self.progress.hide()
+        self.voice.announce(text)
+
+    def _on_load_failed(self, text: str) -> None:
+        if not self.is_busy:
+            self.progress.hide()
+        self.voice.announce(text, is_error=True)
+
+    def _on_started(self, request_id: int) -> None:
+        if request_id == self.answering_id:
+            self.started.emit(self.is_quiet_answer)
+
+    def _on_chunk(self, request_id: int, piece: str) -> None:
+        if request_id != self.answering_id:
+            return
+        self.conversation.append_text(piece)
+        if self.voice.is_speaking_answers:
+            self.voice.speaker.feed(piece)
+
+    def _on_finished(self, request_id: int, reply: Reply) -> None:
+        if request_id != self.answering_id:
+            return
+        if self.voice.is_speaking_answers:
+            self.voice.speaker.finish()
+            self.voice.speaker.earcon("done")
+        self._end(messages.ANSWER_STOPPED if reply.is_cancelled else messages.ANSWER_DONE)
+
+    def _on_failed(self, request_id: int, text: str) -> None:
+        if request_id != self.answering_id:
+            return
+        self.conversation.append_text(text)
+        self._end(text, announce=False)
+        self.voice.announce(text, is_error=True)

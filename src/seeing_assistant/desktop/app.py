@@ -1,0 +1,98 @@
+"""Running the desktop app: one instance per user, its local socket, the tray, signals, and a clean end."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QSocketNotifier, Qt, QTimer
+from PySide6.QtWidgets import QApplication
+
+from seeing_assistant.core import capture, messages, settings
+from seeing_assistant.core.errors import SeeingAssistantError
+from seeing_assistant.desktop import qt_exit
+from seeing_assistant.desktop.main_window import MainWindow
+
+
+def quit_on_signals(window: MainWindow) -> Callable[[], None]:
+    """Quit cleanly on SIGINT (Ctrl+C in a terminal) and SIGTERM (logging out), as the tray's Quit does.
+
+    Python runs its signal handlers only between bytecodes, never while Qt waits for events, so the signal is
+    written to a socket that Qt watches. Returns a function that puts the previous handlers back.
+    """
+    read_end, write_end = socket.socketpair()
+    for end in (read_end, write_end):
+        end.setblocking(False)
+    previous_fd = signal.set_wakeup_fd(write_end.fileno(), warn_on_full_buffer=False)
+    caught = (signal.SIGINT, signal.SIGTERM)
+    previous = {number: signal.signal(number, lambda *_: None) for number in caught}
+    notifier = QSocketNotifier(read_end.fileno(), QSocketNotifier.Type.Read, window)
+
+    def received() -> None:
+        with contextlib.suppress(OSError):  # another signal's byte may already have been read
+            read_end.recv(64)
+        for number in caught:  # a second Ctrl+C or SIGTERM ends the process at once, even mid-way through loading
+            signal.signal(number, signal.SIG_DFL)
+        window.quit()
+
+    notifier.activated.connect(received)
+
+    def restore() -> None:
+        notifier.setEnabled(False)
+        signal.set_wakeup_fd(previous_fd)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        read_end.close()
+        write_end.close()
+
+    return restore
+
+
+def run(args: argparse.Namespace) -> int:
+    """Open the app; ``--model``, ``--device``, ``--dtype`` and ``--quantize`` override the settings for this run.
+
+    When the app is already running, it is asked to show its window instead, and this process ends.
+    """
+    from seeing_assistant.desktop import instance
+
+    started = time.perf_counter()
+    if not capture.has_display() and os.environ.get("QT_QPA_PLATFORM") not in ("offscreen", "minimal"):
+        raise SeeingAssistantError(messages.NO_DISPLAY_FOR_APP)
+    QApplication.setApplicationName(messages.APP_NAME)
+    QApplication.setApplicationDisplayName(messages.APP_NAME)
+    QApplication.setDesktopFileName("seeing-assistant")
+    application = QApplication.instance() or QApplication(sys.argv[:1])
+    if instance.send("show") == "ok":
+        print(messages.ALREADY_RUNNING, flush=True)
+        return 0
+    chosen, problem = settings.load()
+    overrides = {name: getattr(args, name) for name in ("model", "device", "dtype", "quantize")
+                 if getattr(args, name, None) is not None}
+    for name, value in overrides.items():
+        setattr(chosen, name, value)
+    window = MainWindow(chosen, settings_problem=problem, save_settings=True, use_hotkeys=True)
+    window.shut_down.connect(application.quit, Qt.ConnectionType.QueuedConnection)
+    restore_signals = quit_on_signals(window)
+    server = instance.InstanceServer(lambda action: window.action_requested.emit(action))
+    if not server.listen():
+        QTimer.singleShot(0, lambda: window.voice.announce(messages.INSTANCE_SOCKET_FAILED, is_error=True))
+    window.add_tray()
+    if not (chosen.start_minimised and window.tray is not None):
+        window.show()
+        window.screen_button.setFocus()
+    if os.environ.get("SEEING_ASSISTANT_REPORT_STARTUP"):
+        QTimer.singleShot(0, lambda: print(f"window shown after {time.perf_counter() - started:.3f} s "
+                                           f"(torch imported: {'torch' in sys.modules})", flush=True))
+    try:
+        return int(application.exec())
+    finally:
+        server.close()
+        window.quit()  # a no-op when the window already shut down; otherwise its threads stop here
+        restore_signals()
+        qt_exit.release()

@@ -1,0 +1,152 @@
+"""Capturing: the screen, the active window, the clipboard, a dropped or opened file, each to one checked image.
+
+For a screen or window grab the app's own window hides first (unless turned off) and comes back after; asked from
+outside the window (hotkey, tray, trigger) it comes back without taking the user's focus.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QMimeData, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QCursor, QGuiApplication, QImage
+from PySide6.QtWidgets import QMainWindow
+
+from seeing_assistant.core import capture, intake, messages, tasks
+from seeing_assistant.core.errors import SeeingAssistantError
+from seeing_assistant.core.intake import IntakeImage
+from seeing_assistant.desktop.voice import Voice
+
+CAPTURE_DELAY_MS = 250  # time for the window to disappear before the screen is grabbed
+CLIPBOARD_SOURCE = "the clipboard image"
+DROP_SOURCE = "the dropped image"
+
+
+class Capturer(QObject):
+    """Turns each kind of input into an image to describe, or one sentence saying why there is none.
+
+    Signals:
+        captured(image, task or None, is_quiet): an image to describe; the task is the screen task for grabs.
+    """
+
+    captured = Signal(object, object, bool)
+
+    def __init__(self, window: QMainWindow, voice: Voice, before: Callable[[], None],
+                 is_hiding: Callable[[], bool]) -> None:
+        super().__init__(window)
+        self.window = window
+        self.voice = voice
+        self.before = before  # stops the answer and the speech first
+        self.is_hiding = is_hiding
+
+    def screen(self, quiet: bool = False) -> None:
+        """Grab the monitor the pointer is on."""
+        self._grab(self._grab_screen, quiet)
+
+    def active_window(self, quiet: bool = False) -> None:
+        """Grab the active window of another application; the whole screen when the platform cannot tell."""
+        self._grab(self._grab_window, quiet)
+
+    def clipboard(self) -> None:
+        """The clipboard's image, or the image file copied in a file manager."""
+        self.from_mime(QGuiApplication.clipboard().mimeData(), CLIPBOARD_SOURCE)
+
+    def path(self, path: str) -> None:
+        """The image file at ``path`` (a bad file gets one sentence)."""
+        try:
+            image = intake.load_path(path)
+        except SeeingAssistantError as error:
+            self.voice.announce(str(error), is_error=True)
+            return
+        self.captured.emit(image, None, False)
+
+    def from_mime(self, data: QMimeData | None, source: str) -> None:
+        """The image in clipboard or drop data (image bytes or a local file), or one sentence saying why not."""
+        try:
+            image = _image_in(data, source)
+        except SeeingAssistantError as error:
+            self.voice.announce(str(error), is_error=True)
+            return
+        if image is None:
+            self.voice.announce(messages.CLIPBOARD_HAS_NO_IMAGE if source == CLIPBOARD_SOURCE
+                                else messages.DROP_HAS_NO_FILE, is_error=True)
+            return
+        self.captured.emit(image, None, False)
+
+    def _grab(self, grab: Callable[[], IntakeImage], quiet: bool) -> None:
+        self.before()
+        if self.is_hiding() and self.window.isVisible():
+            self.window.hide()
+            QTimer.singleShot(CAPTURE_DELAY_MS, lambda: self._grab_and_show(grab, quiet, was_hidden=True))
+        else:
+            self._grab_and_show(grab, quiet, was_hidden=False)
+
+    def _grab_and_show(self, grab: Callable[[], IntakeImage], quiet: bool, was_hidden: bool) -> None:
+        try:
+            image = grab()
+        except SeeingAssistantError as error:
+            self._restore(quiet, was_hidden)
+            self.voice.announce(str(error), is_error=True)
+            return
+        self._restore(quiet, was_hidden)
+        self.captured.emit(image, tasks.SCREEN_TASK, quiet)
+
+    def _restore(self, quiet: bool, was_hidden: bool) -> None:
+        """Show the window again after a capture; from a hotkey, without taking the focus."""
+        if not was_hidden or self.window.isVisible():
+            return
+        if quiet:
+            self.window.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, True)
+            self.window.show()
+            self.window.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, False)
+        else:
+            bring_to_front(self.window)
+
+    def _grab_screen(self) -> IntakeImage:
+        ratio = self.window.devicePixelRatioF()
+        position = QCursor.pos()
+        monitor = capture.monitor_at(int(position.x() * ratio), int(position.y() * ratio))
+        return intake.from_pil(capture.ScreenGrabber().grab(monitor), source="the screen")
+
+    def _grab_window(self) -> IntakeImage:
+        rect = capture.active_window_rect(exclude={int(self.window.winId())})
+        whole = capture.ScreenGrabber().grab(0)
+        if rect is None:
+            self.voice.announce(messages.NO_WINDOW_FOUND, speak=True)
+            return intake.from_pil(whole, source="the screen")
+        return intake.from_pil(capture.crop_to(whole, rect, capture.desktop_origin()), source="the active window")
+
+
+def bring_to_front(window: QMainWindow) -> None:
+    """Show, raise and activate the window."""
+    window.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, False)
+    window.showNormal()
+    window.raise_()
+    window.activateWindow()
+
+
+def has_pastable_image(data: QMimeData | None) -> bool:
+    """Whether Ctrl+V in a text field should describe an image rather than paste text."""
+    return data is not None and (data.hasImage() or (data.hasUrls() and not data.hasText()))
+
+
+def _image_in(data: QMimeData | None, source: str) -> IntakeImage | None:
+    if data is not None and data.hasUrls():
+        files = [url.toLocalFile() for url in data.urls() if url.isLocalFile()]
+        if files:
+            return intake.load_path(files[0])
+    if data is not None and data.hasImage():
+        picture = QImage(data.imageData())
+        if not picture.isNull():
+            return intake.from_pil(_pil_image(picture), source=source)
+    return None
+
+
+def _pil_image(picture: QImage) -> Any:
+    """A PIL copy of a QImage (RGBA)."""
+    from PIL import Image
+
+    rgba = picture.convertToFormat(QImage.Format.Format_RGBA8888)
+    data = bytes(rgba.constBits())
+    return Image.frombuffer("RGBA", (rgba.width(), rgba.height()), data, "raw", "RGBA", rgba.bytesPerLine(), 1).copy()

@@ -1,0 +1,46 @@
+"""Using new settings from the dialog: every part takes them at once, then they are saved for the next start.
+
+A failed save never leaves the app half on the old settings: the new ones are used for this run, and the user is
+told that they will not last.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from typing import TYPE_CHECKING
+
+from seeing_assistant.core import messages, settings
+from seeing_assistant.core.engine import EngineSettings
+
+if TYPE_CHECKING:
+    from seeing_assistant.desktop.main_window import MainWindow
+
+
+def apply(window: MainWindow, chosen: settings.Settings) -> None:
+    """Use ``chosen``: a new voice reopens the speaker, new hotkeys re-register, a new model reloads; then save."""
+    before, window.settings = window.settings, chosen
+    if chosen.start_at_login != before.start_at_login:
+        command = shutil.which("seeing-assistant") or f"{sys.executable} -m seeing_assistant"
+        settings.set_start_at_login(chosen.start_at_login, command)
+    if window.hotkeys is not None and chosen.hotkeys != before.hotkeys:
+        for problem in window.start_hotkeys(chosen.hotkeys):
+            window.voice.announce(problem, is_error=True)
+    if (chosen.voice, chosen.rate, chosen.volume, chosen.earcons) != (before.voice, before.rate, before.volume,
+                                                                       before.earcons):
+        window.voice.reopen(chosen)
+    else:
+        window.voice.settings = chosen
+    if (chosen.model, chosen.device, chosen.dtype, chosen.quantize) != (before.model, before.device, before.dtype,
+                                                                        before.quantize):
+        window.stop()
+        window.answers.worker.load_requested.emit(EngineSettings.of(chosen))
+    if chosen.asr_model != before.asr_model:
+        window.answers.worker.asr_load_requested.emit(chosen.asr_model)
+    if window.save_settings:
+        try:
+            settings.save(chosen)
+        except OSError as error:
+            window.voice.announce(messages.SETTINGS_NOT_SAVED.format(reason=error.strerror or error), is_error=True)
+            return
+    window.voice.announce(messages.SETTINGS_SAVED)

@@ -1,0 +1,123 @@
+"""Spoken questions: record while F2 (or the Ask chord) is held or Speak question is on, then transcribe.
+
+The transcript becomes the question: about the current image, or about a fresh screen grab when there is none.
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QProgressBar, QPushButton
+
+from seeing_assistant.core import asr, messages
+from seeing_assistant.core.errors import SeeingAssistantError
+from seeing_assistant.desktop.answering import Answerer
+from seeing_assistant.desktop.microphone import Microphone
+from seeing_assistant.desktop.voice import Voice
+
+
+class Listener(QObject):
+    """The microphone's state machine: idle, recording, transcribing.
+
+    Signals:
+        heard(text, is_quiet): the transcript of a spoken question, to be asked.
+    """
+
+    heard = Signal(str, bool)
+
+    def __init__(self, answerer: Answerer, voice: Voice, button: QPushButton, progress: QProgressBar,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.microphone = Microphone(self)
+        self.answerer = answerer
+        self.voice = voice
+        self.button = button
+        self.progress = progress
+        self.is_quiet = False
+        self.transcribe_id: int | None = None
+        self.released_at = 0.0
+        self.last_recording: tuple[float, float] | None = None  # seconds, level: what the microphone heard
+        self.last_transcribe_wait_s: float | None = None  # from releasing the key to the transcript
+        answerer.worker.transcribed.connect(self._on_transcribed)
+        answerer.worker.transcribe_failed.connect(self._on_transcribe_failed)
+
+    @property
+    def is_recording(self) -> bool:
+        """Whether the microphone is listening now."""
+        return self.microphone.is_recording
+
+    def is_tap(self) -> bool:
+        """Whether the recording so far is too short to be a question (a tap of the key, not a hold)."""
+        return self.is_recording and time.perf_counter() - self.microphone.started_at < asr.MIN_SECONDS
+
+    def start(self, quiet: bool = False) -> None:
+        """Record a question from the microphone until :meth:`finish`."""
+        if self.microphone.is_recording:
+            return
+        self.answerer.stop_current()
+        try:
+            self.microphone.start()
+        except SeeingAssistantError as error:
+            self.button.setChecked(False)
+            self.voice.announce(str(error), is_error=True)
+            return
+        self.is_quiet = quiet
+        self.button.setChecked(True)
+        self.voice.announce(messages.LISTENING)  # shown and announced, not spoken: the microphone would hear it
+
+    def finish(self) -> None:
+        """Stop recording and transcribe on the engine's thread."""
+        if not self.microphone.is_recording:
+            return
+        self.button.setChecked(False)
+        self.released_at = time.perf_counter()
+        try:
+            heard = self.microphone.stop()
+            self.last_recording = (heard.duration_s, heard.level)
+            audio = heard.checked()
+        except SeeingAssistantError as error:
+            self.voice.announce(str(error), is_error=True)
+            return
+        self.transcribe_id = self.answerer.next_request()
+        self.progress.show()
+        self.voice.announce(messages.TRANSCRIBING)
+        self.answerer.worker.transcribe_requested.emit(self.transcribe_id, audio)
+
+    def toggle(self) -> None:
+        """Speak question: the first press starts recording, the second ends it."""
+        if self.microphone.is_recording:
+            self.finish()
+        else:
+            self.start()
+
+    def cancel(self, announce: bool = True) -> None:
+        """Drop the recording, or the transcription under way."""
+        if self.microphone.is_recording:
+            self.microphone.cancel()
+            self.button.setChecked(False)
+            if announce:
+                self.voice.announce(messages.LISTENING_CANCELLED)
+        if self.transcribe_id is not None:
+            self.transcribe_id = None
+            self.progress.hide()
+            if announce:
+                self.voice.announce(messages.LISTENING_CANCELLED)
+
+    def _on_transcribed(self, request_id: int, text: str, seconds: float) -> None:
+        if request_id != self.transcribe_id:
+            return
+        self.transcribe_id = None
+        self.progress.hide()
+        self.last_transcribe_wait_s = time.perf_counter() - self.released_at
+        if not text.strip():
+            self.voice.announce(messages.NOTHING_UNDERSTOOD, is_error=True)
+            return
+        self.heard.emit(text, self.is_quiet)
+
+    def _on_transcribe_failed(self, request_id: int, text: str) -> None:
+        if request_id != self.transcribe_id:
+            return
+        self.transcribe_id = None
+        self.progress.hide()
+        self.voice.announce(text, is_error=True)

@@ -1,0 +1,382 @@
+"""The one window: it lays out the widgets and wires them to the controllers that do the work.
+
+The window shows at once; the model loads on the engine's thread while the user can already capture an image.
+Answering (:mod:`.answering`), listening (:mod:`.listening`) and capturing (:mod:`.capturing`) each live in their
+own controller; every status goes through :meth:`.voice.Voice.announce`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Callable
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QProgressBar,
+    QPushButton,
+    QSystemTrayIcon,
+    QVBoxLayout,
+    QWidget,
+)
+
+from seeing_assistant import speech
+from seeing_assistant.core import actions, messages, settings, tasks
+from seeing_assistant.core.intake import IntakeImage
+from seeing_assistant.core.seams import EngineFactory, RecognizerFactory, load_engine, load_recognizer
+from seeing_assistant.desktop import configuring
+from seeing_assistant.desktop.answering import Answerer
+from seeing_assistant.desktop.capturing import DROP_SOURCE, Capturer, bring_to_front, has_pastable_image
+from seeing_assistant.desktop.hotkeys import Hotkeys
+from seeing_assistant.desktop.listening import Listener
+from seeing_assistant.desktop.settings_dialog import SettingsDialog
+from seeing_assistant.desktop.tray import add_tray
+from seeing_assistant.desktop.voice import Voice
+from seeing_assistant.desktop.widgets import ConversationView, ImagePreview, StatusLine, make_button
+
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.gif *.bmp *.tif *.tiff *.webp);;All files (*)"
+
+
+class MainWindow(QMainWindow):
+    """The one window of the app.
+
+    Signals:
+        action_requested(action id): from hotkeys, the tray and ``seeing-assistant trigger`` (any thread).
+        shut_down: the window has stopped its threads for good; the app can end.
+    """
+
+    action_requested = Signal(str)
+    ask_released = Signal()  # the held Ask chord was let go (from the hotkeys' thread)
+    shut_down = Signal()
+
+    def __init__(self, chosen: settings.Settings, factory: EngineFactory = load_engine,
+                 speaker: speech.Speaker | None = None, settings_problem: str | None = None,
+                 save_settings: bool = True, use_hotkeys: bool = False,
+                 recognizer_factory: RecognizerFactory = load_recognizer) -> None:
+        super().__init__()
+        self.settings = chosen
+        self.save_settings = save_settings
+        self.image: IntakeImage | None = None
+        self.pending_echo: str | None = None  # "You asked: ...", said before the answer to a spoken question
+        self.hotkeys: Hotkeys | None = None
+        self.tray: QSystemTrayIcon | None = None
+        self.is_quitting = False
+        self.is_shut_down = False
+        self.setWindowTitle(messages.APP_NAME)
+        self.setAccessibleName(messages.APP_NAME)
+        self.setAcceptDrops(True)
+        self._build()
+        self.voice = Voice(chosen, self.status, speaker, self)
+        self.answers = Answerer(factory, recognizer_factory, self.voice, self.conversation, self.progress, self)
+        self.listener = Listener(self.answers, self.voice, self.speak_button, self.progress, self)
+        self.capturer = Capturer(self, self.voice, self.answers.stop_current,
+                                 lambda: self.settings.hide_window_when_capturing)
+        self.capturer.captured.connect(self.describe)
+        self.listener.heard.connect(self._ask_heard)
+        self.answers.started.connect(lambda quiet: None if quiet else self.question.setFocus(
+            Qt.FocusReason.OtherFocusReason))
+        self._performers: dict[str, Callable[[], None]] = {
+            actions.DESCRIBE_SCREEN.id: lambda: self.capturer.screen(quiet=True),
+            actions.DESCRIBE_WINDOW.id: lambda: self.capturer.active_window(quiet=True),
+            actions.DESCRIBE_CLIPBOARD.id: self.capturer.clipboard,
+            actions.ASK.id: self._ask_pressed,
+            actions.REPEAT.id: self.repeat,
+            actions.STOP.id: self.stop,
+            actions.SHOW.id: lambda: bring_to_front(self),
+            actions.QUIT.id: self.quit,
+        }
+        self.action_requested.connect(self.perform, Qt.ConnectionType.QueuedConnection)  # reply first
+        self.ask_released.connect(self._ask_released, Qt.ConnectionType.QueuedConnection)
+        self.answers.load(chosen)
+        problems = [settings_problem, self.voice.problem]
+        if use_hotkeys:
+            problems += self.start_hotkeys(chosen.hotkeys)
+        for problem in problems:
+            if problem:
+                QTimer.singleShot(0, lambda problem=problem: self.voice.announce(problem, is_error=True))
+
+    def _build(self) -> None:
+        def button(text: str, name: str, description: str, slot: Callable[[], None],
+                   shortcut: str | None = None) -> QPushButton:
+            return make_button(text, name, description, slot, shortcut, self)
+
+        self.screen_button = button("Describe &screen", "Describe screen",
+                                    "Capture the screen the pointer is on and describe it",
+                                    lambda: self.capturer.screen(), "Ctrl+Shift+S")
+        self.window_button = button("Describe &window", "Describe window",
+                                    "Capture the active window of another application and describe it",
+                                    lambda: self.capturer.active_window(), "Ctrl+Shift+W")
+        self.clipboard_button = button("Describe c&lipboard", "Describe clipboard",
+                                       "Describe the image, or the image file, on the clipboard",
+                                       lambda: self.capturer.clipboard(), "Ctrl+Shift+V")
+        self.open_button = button("&Open image...", "Open image", "Choose an image file to describe", self.open_image,
+                                  "Ctrl+O")
+        self.question = QLineEdit()
+        self.question.setAccessibleName("Question")
+        self.question.setAccessibleDescription(
+            "Type a question about the current image and press Enter; leave it empty for a description")
+        self.question.setPlaceholderText("Ask about the image, or leave empty to describe it")
+        self.question.returnPressed.connect(self.ask)
+        self.question.installEventFilter(self)
+        self.task = QComboBox()
+        self.task.setAccessibleName("Task")
+        self.task.setAccessibleDescription("What to do when the question is empty")
+        for name, task in tasks.TASKS.items():
+            self.task.addItem(task.label, name)
+        self.task.setCurrentIndex(max(0, self.task.findData(self.settings.default_task)))
+        self.ask_button = button("&Ask", "Ask", "Ask the question about the current image", self.ask)
+        self.speak_button = button("S&peak question", "Speak question",
+                                   "Record a spoken question: press to start and again to finish, or hold F2",
+                                   lambda: self.listener.toggle(), "Ctrl+Shift+Q")
+        self.speak_button.setCheckable(True)
+        self.conversation = ConversationView()
+        self.preview = ImagePreview()
+        self.stop_button = button("S&top", "Stop", "Stop the answer and the speech now", self.stop, "Escape")
+        self.new_button = button("&New conversation", "New conversation", "Forget the image and the questions so far",
+                                 self.new_conversation, "Ctrl+N")
+        self.copy_button = button("&Copy answer", "Copy answer", "Copy the last answer to the clipboard",
+                                  self.copy_answer, "Ctrl+Shift+C")
+        self.settings_button = button("S&ettings...", "Settings", "Model, voice and capture settings",
+                                      self.open_settings, "Ctrl+,")
+        self.status = StatusLine()
+        self.progress = QProgressBar()
+        self.progress.setAccessibleName("Progress")
+        self.progress.setAccessibleDescription("Shown while the model loads or answers")
+        self.progress.setRange(0, 0)
+        self.progress.setMaximumWidth(160)
+        self.progress.hide()
+
+        inputs = QGridLayout()
+        for column, input_button in enumerate((self.screen_button, self.window_button, self.clipboard_button,
+                                         self.open_button)):
+            inputs.addWidget(input_button, 0, column)
+        ask_row = QHBoxLayout()
+        row: list[tuple[str | None, QWidget, int]] = [("&Question:", self.question, 1), ("Tas&k:", self.task, 0),
+                                                       (None, self.ask_button, 0), (None, self.speak_button, 0)]
+        for label, widget, stretch in row:
+            if label is not None:
+                buddy = QLabel(label)
+                buddy.setBuddy(widget)
+                ask_row.addWidget(buddy)
+            ask_row.addWidget(widget, stretch)
+        conversation_column = QVBoxLayout()
+        conversation_label = QLabel("Conve&rsation:")
+        conversation_label.setBuddy(self.conversation)
+        conversation_column.addWidget(conversation_label)
+        conversation_column.addWidget(self.conversation, 1)
+        preview_column = QVBoxLayout()
+        preview_column.addWidget(self.preview)
+        preview_column.addStretch(1)
+        middle = QHBoxLayout()
+        middle.addLayout(conversation_column, 1)
+        middle.addLayout(preview_column)
+        bottom = QHBoxLayout()
+        for widget in (self.stop_button, self.new_button, self.copy_button, self.settings_button):
+            bottom.addWidget(widget)
+        bottom.addStretch(1)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.addLayout(inputs)
+        layout.addLayout(ask_row)
+        layout.addLayout(middle, 1)
+        layout.addLayout(bottom)
+        self.setCentralWidget(central)
+        self.statusBar().addWidget(self.status, 1)
+        self.statusBar().addPermanentWidget(self.progress)
+        order = (self.screen_button, self.window_button, self.clipboard_button, self.open_button, self.question,
+                 self.task, self.ask_button, self.speak_button, self.conversation, self.stop_button, self.new_button,
+                 self.copy_button, self.settings_button)
+        for first, second in itertools.pairwise(order):
+            QWidget.setTabOrder(first, second)
+        self.resize(900, 600)
+
+    # --- Actions --------------------------------------------------------------------------------------------------
+
+    def perform(self, action_id: str) -> None:
+        """Carry out an action without taking the focus from the user's application (except ask and show)."""
+        self._performers[action_id]()
+
+    def _ask_pressed(self) -> None:
+        # Held: a spoken question (recorded until the chord is released); tapped: the Question field.
+        self.listener.start(quiet=True)
+        if not self.listener.is_recording:
+            self._show_question_field()
+
+    def _ask_released(self) -> None:
+        if self.listener.is_tap():
+            self.listener.cancel(announce=False)
+            self._show_question_field()
+        else:
+            self.listener.finish()
+
+    def _show_question_field(self) -> None:
+        bring_to_front(self)
+        self.question.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def repeat(self) -> None:
+        """Say the last answer again."""
+        if self.answers.last_answer:
+            self.voice.speaker.say(self.answers.last_answer)
+        else:
+            self.voice.announce(messages.NOTHING_TO_REPEAT, is_error=True)
+
+    # --- Asking ---------------------------------------------------------------------------------------------------
+
+    def _question(self, task: str | None = None) -> tuple[str, str]:
+        """The prompt for the model, and what the conversation shows under "You:"."""
+        typed = self.question.text().strip()
+        self.question.clear()
+        if typed:
+            return tasks.prompt_for(self.task.currentData(), typed), typed
+        chosen = tasks.task_named(task) if task else tasks.TASKS[self.task.currentData()]
+        return tasks.prompt_for(chosen.name, None), chosen.label
+
+    def describe(self, image: IntakeImage, task: str | None = None, quiet: bool = False) -> None:
+        """Start a new conversation about ``image``: the typed question, else ``task`` (default: the chosen one)."""
+        self.image = image
+        self.preview.show_image(image)
+        prompt, shown = self._question(task)
+        echo, self.pending_echo = self.pending_echo, None
+        self.answers.send(prompt, shown, messages.DESCRIBING.format(source=image.source), image,
+                          self.settings.max_new_tokens, quiet=quiet, echo=echo)
+
+    def ask(self) -> None:
+        """Ask the question about the current image (a follow-up keeps the conversation)."""
+        if self.image is None:
+            self.voice.announce(messages.NO_IMAGE_YET, is_error=True)
+            return
+        prompt, shown = self._question()
+        echo, self.pending_echo = self.pending_echo, None
+        self.answers.send(prompt, shown, messages.ASKING, None, self.settings.max_new_tokens, echo=echo)
+
+    def _ask_heard(self, text: str, quiet: bool) -> None:
+        self.question.setText(text)
+        self.pending_echo = messages.YOU_ASKED.format(text=text)
+        if self.image is None:
+            self.capturer.screen(quiet=quiet)
+        else:
+            self.ask()
+
+    def stop(self) -> None:
+        """Stop generation, speech, listening and transcribing at once (the Stop button and Escape)."""
+        self.listener.cancel()
+        self.answers.stop()
+
+    def new_conversation(self) -> None:
+        """Forget the image and the turns."""
+        self.stop()
+        self.image = None
+        self.answers.forget()
+        self.preview.show_nothing()
+        self.voice.announce(messages.NEW_CONVERSATION)
+        self.screen_button.setFocus()
+
+    def copy_answer(self) -> None:
+        """Put the last answer on the clipboard."""
+        text = self.answers.last_answer
+        if not text:
+            self.voice.announce(messages.NOTHING_TO_COPY, is_error=True)
+            return
+        QGuiApplication.clipboard().setText(text)
+        self.voice.announce(messages.ANSWER_COPIED)
+
+    def open_image(self) -> None:
+        """Choose an image file in a dialog and describe it."""
+        path, _ = QFileDialog.getOpenFileName(self, "Open image", os.path.expanduser("~"), IMAGE_FILTER)
+        if path:
+            self.capturer.path(path)
+
+    def open_settings(self) -> None:
+        """Show the Settings dialog, and use what it saves."""
+        dialog = SettingsDialog(self.settings, self, voices=speech.list_voices(self.voice.speaker))
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.apply_settings(dialog.chosen())
+
+    def apply_settings(self, chosen: settings.Settings) -> None:
+        """Use ``chosen`` everywhere, then save it (see :func:`.configuring.apply`)."""
+        configuring.apply(self, chosen)
+
+    def start_hotkeys(self, bindings: dict[str, str]) -> list[str]:
+        """Listen for these global chords (replacing any before); the sentences say which could not be used."""
+        if self.hotkeys is not None:
+            self.hotkeys.stop()
+        self.hotkeys = Hotkeys(bindings, self.action_requested.emit, self.ask_released.emit)
+        return self.hotkeys.start()
+
+    def add_tray(self) -> None:
+        """A tray icon with the actions and Quit, where the desktop has a tray."""
+        self.tray = add_tray(self, lambda action: self.perform(action.id), self.quit, lambda: bring_to_front(self))
+
+    # --- Keys, paste, drag and drop -------------------------------------------------------------------------------
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """F2 held records a spoken question; Ctrl+V anywhere else in the window pastes an image to describe."""
+        if event.key() == Qt.Key.Key_F2 and not event.isAutoRepeat():
+            self.listener.start()
+        elif event.matches(QKeySequence.StandardKey.Paste):
+            self.capturer.clipboard()
+        else:
+            super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:
+        """Releasing F2 ends the spoken question."""
+        if event.key() == Qt.Key.Key_F2 and not event.isAutoRepeat():
+            self.listener.finish()
+        else:
+            super().keyReleaseEvent(event)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Ctrl+V in the Question field pastes an image as a new image to describe (text pastes as usual)."""
+        if (watched is self.question and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent)
+                and event.matches(QKeySequence.StandardKey.Paste)
+                and has_pastable_image(QGuiApplication.clipboard().mimeData())):
+            self.capturer.clipboard()
+            return True
+        return super().eventFilter(watched, event)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        """Accept files and images."""
+        if event.mimeData().hasUrls() or event.mimeData().hasImage():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        """Describe the dropped image file."""
+        event.acceptProposedAction()
+        self.capturer.from_mime(event.mimeData(), DROP_SOURCE)
+
+    # --- The end --------------------------------------------------------------------------------------------------
+
+    def quit(self) -> None:
+        """Quit the app (the tray's Quit): closing the window then really ends it."""
+        self.is_quitting = True
+        self.close()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Stop everything and end the engine's thread before the window goes (also mid-answer).
+
+        With a tray icon, closing the window only hides it: the app stays at hand until Quit.
+        """
+        self.hide()
+        if self.tray is not None and not self.is_quitting:
+            event.ignore()
+            return
+        event.accept()
+        if self.is_shut_down:
+            return
+        self.is_shut_down = True
+        if self.hotkeys is not None:
+            self.hotkeys.stop()
+        if self.tray is not None:
+            self.tray.hide()
+        self.answers.shut_down()
+        self.voice.close()
+        self.shut_down.emit()

@@ -1,0 +1,83 @@
+"""Record a spoken question from the default microphone with a Qt Multimedia source (16 kHz mono when it can)."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QBuffer, QIODevice, QObject
+from PySide6.QtMultimedia import QAudioFormat, QAudioSource, QMediaDevices, QtAudio
+
+from seeing_assistant.core import asr, messages
+from seeing_assistant.core.errors import BadInputError, SeeingAssistantError
+
+
+class Microphone(QObject):
+    """Records into a memory buffer that the audio source writes to.
+
+    ``start()``, then ``stop()`` returns the audio, or ``cancel()`` drops it.
+    """
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.source: QAudioSource | None = None
+        self.buffer: QBuffer | None = None
+        self.rate = asr.RATE
+        self.channels = 1
+        self.started_at = 0.0
+
+    @property
+    def is_recording(self) -> bool:
+        """Whether it is listening now."""
+        return self.source is not None
+
+    @property
+    def data(self) -> bytes:
+        """What has been recorded so far (16-bit PCM)."""
+        return bytes(self.buffer.data().data()) if self.buffer is not None else b""
+
+    def start(self) -> None:
+        """Open the default microphone and record; SeeingAssistantError with one sentence when it cannot."""
+        if self.source is not None:
+            return
+        if not QMediaDevices.audioInputs() or QMediaDevices.defaultAudioInput().isNull():
+            raise SeeingAssistantError(messages.NO_MICROPHONE)
+        device = QMediaDevices.defaultAudioInput()
+        wanted = QAudioFormat()
+        wanted.setSampleRate(asr.RATE)
+        wanted.setChannelCount(1)
+        wanted.setSampleFormat(QAudioFormat.SampleFormat.Int16)
+        chosen = wanted if device.isFormatSupported(wanted) else device.preferredFormat()
+        chosen.setSampleFormat(QAudioFormat.SampleFormat.Int16)
+        self.rate, self.channels = chosen.sampleRate(), chosen.channelCount()
+        buffer = QBuffer(self)
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        source = QAudioSource(device, chosen, self)
+        source.setBufferSize(self.rate * self.channels * 2 // 10)  # 100 ms pieces
+        source.start(buffer)
+        if source.error() != QtAudio.Error.NoError:
+            reason = str(source.error()).rsplit(".", 1)[-1]
+            source.stop()
+            raise SeeingAssistantError(messages.MICROPHONE_FAILED.format(reason=reason))
+        self.source, self.buffer = source, buffer
+        self.started_at = time.perf_counter()
+
+    def stop(self) -> asr.Audio:
+        """Stop and return what was recorded, as 16 kHz mono; its ``checked()`` says if it is too short or silent."""
+        if self.source is None:
+            raise BadInputError(messages.RECORDING_TOO_SHORT.format(source="the recording"))
+        self.source.stop()
+        data = self.data
+        self._release()
+        return asr.from_pcm16(data, self.rate, self.channels, "the recording")
+
+    def cancel(self) -> None:
+        """Stop and forget the recording."""
+        if self.source is not None:
+            self.source.stop()
+        self._release()
+
+    def _release(self) -> None:
+        for part in (self.source, self.buffer):
+            if part is not None:
+                part.deleteLater()
+        self.source, self.buffer = None, None

@@ -1,0 +1,114 @@
+"""The window's own widgets: buttons with names and shortcuts, the conversation, the image preview, the status line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QSize, Qt, Signal
+from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent, QImage, QKeySequence, QPixmap, QShortcut
+from PySide6.QtWidgets import QLabel, QPlainTextEdit, QPushButton, QWidget
+
+from seeing_assistant.core.intake import IntakeImage
+
+PREVIEW_SIZE = QSize(240, 160)
+NO_IMAGE = "No image yet"
+
+
+def make_button(text: str, name: str, description: str, slot: Callable[[], None], shortcut: str | None = None,
+                shortcut_parent: QWidget | None = None) -> QPushButton:
+    """A push button with its accessible name, a description that gives its shortcut, and the shortcut itself."""
+    button = QPushButton(text)
+    button.setAccessibleName(name)
+    hint = f" ({QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)})" if shortcut else ""
+    button.setAccessibleDescription(description + hint)
+    button.setToolTip(description + hint)
+    button.clicked.connect(slot)
+    if shortcut and shortcut_parent is not None:
+        QShortcut(QKeySequence(shortcut), shortcut_parent, slot)
+    return button
+
+
+class ConversationView(QPlainTextEdit):
+    """The questions and answers so far: read-only, readable by caret, written to as the answer streams."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setReadOnly(True)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByKeyboard
+                                     | Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setAccessibleName("Conversation")
+        self.setAccessibleDescription(
+            "The questions and answers so far, under 'You:' and 'Assistant:' headings; read it with the arrow keys")
+
+    def add_turn(self, shown: str) -> None:
+        """Start a turn: the question as the user sees it, then the heading the answer streams under."""
+        self.append_text(("\n\n" if self.toPlainText() else "") + f"You:\n{shown}\n\nAssistant:\n")
+
+    def append_text(self, text: str) -> None:
+        """Add ``text`` at the end, without moving the reader's caret."""
+        cursor = self.textCursor()
+        cursor.movePosition(cursor.MoveOperation.End)
+        cursor.insertText(text)
+
+
+class ImagePreview(QLabel):
+    """A thumbnail of the current image, with a text alternative (its source and size)."""
+
+    def __init__(self) -> None:
+        super().__init__(NO_IMAGE)
+        self.setAccessibleName("Image preview")
+        self.setAccessibleDescription(NO_IMAGE)
+        self.setFixedSize(PREVIEW_SIZE)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setFrameShape(QLabel.Shape.StyledPanel)
+
+    def show_image(self, image: IntakeImage) -> None:
+        """Show ``image`` scaled down, and describe it in words."""
+        picture = image.image.copy()
+        picture.thumbnail((PREVIEW_SIZE.width(), PREVIEW_SIZE.height()))
+        data = picture.convert("RGB").tobytes("raw", "RGB")
+        qimage = QImage(data, picture.width, picture.height, picture.width * 3, QImage.Format.Format_RGB888).copy()
+        self.setPixmap(QPixmap.fromImage(qimage))
+        width, height = image.original_size
+        alternative = f"Preview of {image.source}, {width} by {height} pixels"
+        self.setAccessibleDescription(alternative)
+        self.setToolTip(alternative)
+
+    def show_nothing(self) -> None:
+        """Back to "No image yet"."""
+        self.clear()
+        self.setText(NO_IMAGE)
+        self.setAccessibleDescription(NO_IMAGE)
+        self.setToolTip("")
+
+
+class StatusLine(QLabel):
+    """The status line's text, announced to screen readers at every change (assertively for errors).
+
+    No accessible name: a label's name is its text, which is what a screen reader should read here.
+
+    Signals:
+        changed(text, is_error): after every announcement.
+    """
+
+    changed = Signal(str, bool)
+
+    def __init__(self) -> None:
+        super().__init__("")
+        self.setAccessibleDescription("The app's status")
+        self.setWordWrap(True)
+
+    def announce(self, text: str, is_error: bool = False) -> None:
+        """Show ``text`` and announce it."""
+        self.setText(text)
+        event = QAccessibleAnnouncementEvent(self, text)
+        event.setPoliteness(QAccessible.AnnouncementPoliteness.Assertive if is_error
+                            else QAccessible.AnnouncementPoliteness.Polite)
+        QAccessible.updateAccessibility(event)
+        self.changed.emit(text, is_error)
+
+
+class Relay(QObject):
+    """Carries a sentence from any thread to the GUI thread (a queued signal), e.g. a speech engine's failure."""
+
+    sentence = Signal(str)

@@ -1,0 +1,132 @@
+"""The engine's thread for the desktop app: a Qt adapter that turns the assistant session's work into signals.
+
+The window talks to it only by signals (queued across threads) and one direct call, :meth:`EngineWorker.supersede`,
+which marks a newer request and cancels the running answer from the GUI thread. A request superseded before it
+starts is dropped, so ten quick presses of Describe give one answer, not ten queued ones. The rules of answering
+live in :class:`~seeing_assistant.core.session.AssistantSession`, shared with the command line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from seeing_assistant.core import messages
+from seeing_assistant.core.asr import Audio
+from seeing_assistant.core.engine import EngineSettings
+from seeing_assistant.core.errors import SeeingAssistantError, short_reason, unexpected
+from seeing_assistant.core.intake import IntakeImage
+from seeing_assistant.core.seams import EngineFactory, RecognizerFactory, RecognizerLike, load_engine, load_recognizer
+from seeing_assistant.core.session import AssistantSession
+
+
+@dataclass(frozen=True)
+class Request:
+    """One thing to answer: a new image with a question, or a follow-up question (``image`` None)."""
+
+    id: int
+    question: str
+    image: IntakeImage | None = None
+    max_new_tokens: int | None = None
+
+
+class EngineWorker(QObject):
+    """Loads the model and answers requests on its own thread.
+
+    Signals:
+        loading(model), loaded(sentence), load_failed(sentence): the model's state.
+        started(request id), chunk(request id, piece), finished(request id, Reply), failed(request id, sentence).
+        transcribed(request id, text, seconds), transcribe_failed(request id, sentence): spoken questions.
+    """
+
+    # Sent by the window (queued onto the worker's thread).
+    load_requested = Signal(object)  # EngineSettings
+    answer_requested = Signal(object)  # Request
+    asr_load_requested = Signal(str)  # model
+    transcribe_requested = Signal(int, object)  # request id, asr.Audio
+    # Sent to the window.
+    loading = Signal(str)
+    loaded = Signal(str)
+    load_failed = Signal(str)
+    started = Signal(int)
+    chunk = Signal(int, str)
+    finished = Signal(int, object)  # request id, session.Reply
+    failed = Signal(int, str)
+    transcribed = Signal(int, str, float)
+    transcribe_failed = Signal(int, str)
+
+    def __init__(self, factory: EngineFactory = load_engine,
+                 recognizer_factory: RecognizerFactory = load_recognizer) -> None:
+        super().__init__()
+        self.session = AssistantSession(factory)
+        self._recognizer_factory = recognizer_factory
+        self._recognizer: RecognizerLike | None = None
+        self._recognizer_model: str | None = None
+        self._recognizer_error: str | None = None
+        self.load_requested.connect(self._load)
+        self.answer_requested.connect(self._answer)
+        self.asr_load_requested.connect(self._load_asr)
+        self.transcribe_requested.connect(self._transcribe)
+
+    def supersede(self, request_id: int) -> None:
+        """Called from the window's thread: ``request_id`` is now the one that matters; stop anything older."""
+        self.session.supersede(request_id)
+
+    @Slot(object)
+    def _load(self, settings: EngineSettings) -> None:
+        self.loading.emit(settings.model)
+        try:
+            engine = self.session.load(settings)
+        except SeeingAssistantError as error:
+            self.load_failed.emit(str(error))
+            return
+        placement = engine.placement
+        where = f"{placement.device}, {placement.dtype}" if placement is not None else "ready"
+        self.loaded.emit(messages.MODEL_READY.format(model=settings.model, where=where))
+
+    @Slot(object)
+    def _answer(self, request: Request) -> None:
+        if not self.session.is_current(request.id):
+            return  # a newer request came in while this one waited
+        self.started.emit(request.id)
+        if request.image is not None:
+            self.session.begin(request.image)
+        try:
+            reply = self.session.ask(request.question, lambda piece: self.chunk.emit(request.id, piece),
+                                     request.id, request.max_new_tokens)
+        except SeeingAssistantError as error:
+            self.failed.emit(request.id, str(error))
+            return
+        self.finished.emit(request.id, reply)
+
+    @Slot(str)
+    def _load_asr(self, model: str) -> None:
+        """Load the speech recogniser in the background; a failure is kept and told when it is needed."""
+        if self._recognizer is not None and self._recognizer_model == model:
+            return
+        self._recognizer, self._recognizer_model, self._recognizer_error = None, model, None
+        try:
+            self._recognizer = self._recognizer_factory(model)
+        except SeeingAssistantError as error:
+            self._recognizer_error = str(error)
+        except Exception as error:  # noqa: BLE001 - kept as one sentence for when the user speaks
+            self._recognizer_error = unexpected(error)
+
+    @Slot(int, object)
+    def _transcribe(self, request_id: int, audio: Audio) -> None:
+        if not self.session.is_current(request_id):
+            return
+        if self._recognizer is None:
+            self.transcribe_failed.emit(request_id, self._recognizer_error or messages.TRANSCRIPTION_FAILED.format(
+                reason="no speech recognition model is loaded"))
+            return
+        try:
+            transcript = self._recognizer.transcribe(audio)
+        except SeeingAssistantError as error:
+            self.transcribe_failed.emit(request_id, str(error))
+            return
+        except Exception as error:  # noqa: BLE001 - one sentence; the app keeps running
+            self.transcribe_failed.emit(request_id, messages.TRANSCRIPTION_FAILED.format(reason=short_reason(error)))
+            return
+        self.transcribed.emit(request_id, transcript.text, transcript.seconds)

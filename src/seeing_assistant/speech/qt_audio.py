@@ -1,0 +1,242 @@
+"""An audio output that plays through the default device: a Qt Multimedia sink in push mode, on its own thread.
+
+Importing this module imports no Qt; Qt Multimedia is loaded when an output is made.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from seeing_assistant.core import messages
+from seeing_assistant.core.errors import SpeechUnavailableError
+from seeing_assistant.speech.output import AudioOutput
+from seeing_assistant.speech.voice import Pcm
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QIODevice
+    from PySide6.QtMultimedia import QAudioSink
+
+log = logging.getLogger(__name__)
+
+
+class QtAudioOutput(AudioOutput):
+    """Plays through the default audio device with a Qt Multimedia sink in push mode, on a thread of its own.
+
+    Audio is written in small pieces as the device has room, so that ``clear()`` only has to drop what is queued
+    here and reset the sink (measured: silence within a few milliseconds). A pull-mode sink left gaps between
+    sentences. Needs a ``QCoreApplication``; one is created when there is none (the command line).
+    """
+
+    BUFFER_S = 0.1  # the device buffer: what may still sound after a clear, at most
+    PUMP_MS = 5
+
+    def __init__(self) -> None:
+        super().__init__()
+        with qt_messages_to_log():  # Qt Multimedia's back-end chatter would bury our one sentence
+            from PySide6.QtCore import QCoreApplication, QThread
+            from PySide6.QtMultimedia import QMediaDevices
+
+            if QCoreApplication.instance() is None:
+                self._app = QCoreApplication([])
+            if not QMediaDevices.audioOutputs():
+                raise SpeechUnavailableError(messages.NO_AUDIO_OUTPUT)
+            self._queue: deque[tuple[int, Pcm]] = deque()
+            self._lock = threading.Lock()
+            self._idle = threading.Event()
+            self._idle.set()
+            self._epoch = 0
+            self._thread = QThread()
+            self._thread.setObjectName("seeing-assistant-audio")
+            self._player = _new_player(self)
+            self._player.moveToThread(self._thread)
+            self._thread.started.connect(self._player.open)
+            self._thread.finished.connect(self._player.deleteLater)
+            self._thread.start()
+            if not self._player.ready.wait(5):
+                raise SpeechUnavailableError(messages.NO_AUDIO_OUTPUT)
+            if self._player.failure:
+                raise SpeechUnavailableError(self._player.failure)
+
+    def play(self, pcm: Pcm) -> None:
+        """Queue ``pcm``; the player thread writes it to the device."""
+        with self._lock:
+            self._queue.append((self._epoch, pcm))
+            self._idle.clear()
+        self._player.wake.emit()
+
+    def clear(self) -> None:
+        """Drop the queue, then reset the sink on its thread (a queued call: it runs within milliseconds)."""
+        with self._lock:
+            self._epoch += 1
+            self._queue.clear()
+            self.audio_started_at = None
+        self._player.reset.emit()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the queue is empty and the device has played it all."""
+        return self._idle.wait(timeout)
+
+    def close(self) -> None:
+        """Stop the sound and the thread; the player and its sink are deleted on their own thread."""
+        if self._thread.isFinished():
+            return
+        self.clear()
+        self._player.shut.emit()
+        self._thread.quit()
+        self._thread.wait(5000)
+
+    # Called on the player thread.
+    def _take(self) -> tuple[int, Pcm] | None:
+        with self._lock:
+            return self._queue[0] if self._queue else None
+
+    def _consumed(self, epoch: int, rest: Pcm | None) -> None:
+        with self._lock:
+            if epoch != self._epoch or not self._queue:
+                return
+            if rest is None:
+                self._queue.popleft()
+            else:
+                self._queue[0] = (epoch, rest)
+            if self.audio_started_at is None:
+                self.audio_started_at = time.perf_counter()
+
+    def _went_idle(self) -> None:
+        with self._lock:
+            if not self._queue:
+                self._idle.set()
+
+
+def _player_class() -> type:
+    """The Qt object that owns the sink; defined on first use so that importing this module does not import Qt."""
+    from PySide6.QtCore import QObject, QTimer, Signal, Slot
+    from PySide6.QtMultimedia import QAudioFormat, QAudioSink, QMediaDevices, QtAudio
+
+    class Player(QObject):
+        wake = Signal()
+        reset = Signal()
+        shut = Signal()
+
+        def __init__(self, owner: QtAudioOutput) -> None:
+            super().__init__()
+            self.owner = owner
+            self.ready = threading.Event()
+            self.failure: str | None = None
+            self.sink: QAudioSink | None = None
+            self.device: QIODevice | None = None
+            self.format: tuple[int, int, int] | None = None
+            self.timer: QTimer | None = None
+
+        @Slot()
+        def open(self) -> None:
+            try:
+                self.timer = QTimer(self)
+                self.timer.setInterval(QtAudioOutput.PUMP_MS)
+                self.timer.timeout.connect(self.pump)
+                self.wake.connect(self.pump)
+                self.reset.connect(self.on_reset)
+                self.shut.connect(self.on_shut)
+                if QMediaDevices.defaultAudioOutput().isNull():
+                    self.failure = messages.NO_AUDIO_OUTPUT
+            finally:
+                self.ready.set()
+
+        def ensure_sink(self, pcm: Pcm) -> bool:
+            if self.sink is not None and self.format == pcm.format:
+                return True
+            if self.sink is not None:
+                self.sink.stop()
+                self.sink.deleteLater()
+            audio_format = QAudioFormat()
+            audio_format.setSampleRate(pcm.rate)
+            audio_format.setChannelCount(pcm.channels)
+            audio_format.setSampleFormat(QAudioFormat.SampleFormat.Int16)
+            self.sink = QAudioSink(QMediaDevices.defaultAudioOutput(), audio_format, self)
+            self.sink.setBufferSize(int(pcm.rate * pcm.channels * pcm.width * QtAudioOutput.BUFFER_S))
+            self.format = pcm.format
+            self.device = self.sink.start()
+            if self.device is None or self.sink.error() != QtAudio.Error.NoError:
+                log.warning("The audio device could not be opened: %s", self.sink.error())
+                return False
+            return True
+
+        @Slot()
+        def pump(self) -> None:
+            assert self.timer is not None
+            while (item := self.owner._take()) is not None:
+                epoch, pcm = item
+                if not self.ensure_sink(pcm):
+                    self.owner._consumed(epoch, None)
+                    continue
+                assert self.sink is not None and self.device is not None
+                free = self.sink.bytesFree()
+                if free <= 0:
+                    break
+                free -= free % (pcm.channels * pcm.width)
+                written = self.device.write(pcm.data[:free])
+                if written <= 0:
+                    break
+                rest = pcm.data[written:]
+                self.owner._consumed(epoch, Pcm(rest, pcm.rate, pcm.channels, pcm.width) if rest else None)
+            idle = self.sink is None or self.sink.state() in (QtAudio.State.IdleState, QtAudio.State.StoppedState)
+            if self.owner._take() is None and idle:
+                self.timer.stop()
+                self.owner._went_idle()
+            elif not self.timer.isActive():
+                self.timer.start()
+
+        @Slot()
+        def on_reset(self) -> None:
+            if self.sink is not None:
+                self.sink.reset()
+                self.device = self.sink.start()
+            self.pump()
+
+        @Slot()
+        def on_shut(self) -> None:
+            # Everything Qt made on this thread is stopped and deleted on this thread, before it ends.
+            if self.timer is not None:
+                self.timer.stop()
+            if self.sink is not None:
+                self.sink.stop()
+                self.sink.deleteLater()
+                self.sink = None
+                self.device = None
+            self.owner._went_idle()
+
+    return Player
+
+
+_PLAYER: type | None = None
+
+
+def _new_player(owner: QtAudioOutput) -> Any:
+    global _PLAYER
+    if _PLAYER is None:
+        _PLAYER = _player_class()
+    return _PLAYER(owner)
+
+
+
+@contextlib.contextmanager
+def qt_messages_to_log() -> Iterator[None]:
+    """Send Qt's own warnings to the debug log instead of the terminal.
+
+    Lines such as "PulseAudioService: pa_context_connect() failed" would bury the one sentence the user needs.
+    """
+    from PySide6.QtCore import qInstallMessageHandler
+
+    def handler(kind: Any, context: Any, text: str) -> None:
+        log.debug("Qt: %s", text)
+
+    previous = qInstallMessageHandler(handler)
+    try:
+        yield
+    finally:
+        qInstallMessageHandler(previous)

@@ -1,0 +1,300 @@
+"""Speech output: an answer is spoken sentence by sentence while it is still being written, and stops at once.
+
+The pieces:
+
+- a :class:`Speaker` takes the answer's text pieces as they stream, cuts them into sentences
+  (:class:`~seeing_assistant.speech.splitter.SentenceSplitter`) and speaks each one as soon as it is complete;
+  :class:`SilentSpeaker` does the same without sound (tests, and machines without audio);
+- a :class:`Synthesizer` turns one sentence into PCM audio (:class:`Pyttsx3Synthesizer`: SAPI5 on Windows,
+  NSSpeechSynthesizer on macOS; :class:`EspeakNgSynthesizer` on Linux, the voice pyttsx3 would use there);
+- an :class:`AudioOutput` plays PCM (:class:`QtAudioOutput`, a Qt Multimedia sink in push mode on its own thread)
+  or collects it into a WAV file (:class:`WavFileOutput`).
+
+Why not ``pyttsx3.say()``: on Linux it synthesises the whole text, then plays it with ``aplay``, so nothing is heard
+until the last word is known, and ``stop()`` cannot cut it short (``benchmarks/speech.py`` measures this). Making
+each sentence's audio and playing it ourselves is what makes the first sentence audible early and ``stop()``
+immediate, and it works the same way on every platform.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import queue
+import sys
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from seeing_assistant.core import messages
+from seeing_assistant.core.errors import SeeingAssistantError, SpeechUnavailableError, short_reason
+from seeing_assistant.speech.earcons import load_earcon
+from seeing_assistant.speech.output import AudioOutput
+from seeing_assistant.speech.splitter import SentenceSplitter
+from seeing_assistant.speech.synthesizer import Synthesizer, default_synthesizer
+from seeing_assistant.speech.voice import Pcm, Voice, VoiceSettings
+
+log = logging.getLogger(__name__)
+
+
+class Speaker(ABC):
+    """Speaks an answer while it streams: ``feed`` pieces, ``finish`` at the end, ``stop`` to silence it.
+
+    Feeding after ``stop`` starts a new answer; ``say`` interrupts whatever is being said.
+    """
+
+    def __init__(self, max_words: int = 25) -> None:
+        self._splitter = SentenceSplitter(max_words=max_words)
+        self._lock = threading.Lock()
+        self.sentences: list[str] = []  # every sentence handed over for speaking, in order
+
+    def feed(self, piece: str) -> None:
+        """Add a piece of the answer; every sentence it completes is spoken right away."""
+        with self._lock:
+            completed = self._splitter.feed(piece)
+        for sentence in completed:
+            self._speak(sentence)
+
+    def finish(self) -> None:
+        """The answer is complete: speak what is left of it."""
+        with self._lock:
+            rest = self._splitter.flush()
+        for sentence in rest:
+            self._speak(sentence)
+
+    def say(self, text: str) -> None:
+        """Interrupt whatever is being said and say ``text``."""
+        self.stop()
+        self.feed(text)
+        self.finish()
+
+    def stop(self) -> None:
+        """Silence now and drop everything not yet spoken."""
+        with self._lock:
+            self._splitter.reset()
+        self._silence()
+
+    @abstractmethod
+    def earcon(self, name: str) -> None:
+        """Play one of the short sounds in ``resources/sounds`` (start, done, error), if it is there."""
+
+    @abstractmethod
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until everything handed over has been spoken; False if ``timeout`` ran out first."""
+
+    def close(self) -> None:
+        """Stop and release the audio device."""
+        self.stop()
+
+    def _speak(self, sentence: str) -> None:
+        self.sentences.append(sentence)
+
+    @abstractmethod
+    def _silence(self) -> None:
+        """Stop the sound."""
+
+
+class SilentSpeaker(Speaker):
+    """Splits and records sentences, and makes no sound: for tests, and when there is no audio."""
+
+    def __init__(self, max_words: int = 25) -> None:
+        super().__init__(max_words)
+        self.stops = 0
+        self.earcons: list[str] = []
+
+    def earcon(self, name: str) -> None:
+        """Note the earcon instead of playing it."""
+        self.earcons.append(name)
+
+    def _silence(self) -> None:
+        self.stops += 1
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Nothing to wait for."""
+        return True
+
+
+@dataclass
+class _Work:
+    pending: int = 0
+    done: threading.Condition = field(default_factory=threading.Condition)
+
+
+class VoiceSpeaker(Speaker):
+    """Synthesises each sentence on a thread of its own and plays it through an :class:`AudioOutput`.
+
+    ``make_synthesizer`` runs on that thread (COM engines such as SAPI5 belong to the thread that made them);
+    its failure is raised here, by the constructor, as a :class:`SpeechUnavailableError`.
+    """
+
+    def __init__(
+        self,
+        output: AudioOutput,
+        make_synthesizer: Callable[[], Synthesizer] | None = None,
+        settings: VoiceSettings | None = None,
+        earcons: bool = False,
+        max_words: int = 25,
+    ) -> None:
+        super().__init__(max_words)
+        self.output = output
+        self.settings = settings or VoiceSettings()
+        self.is_earcons_on = earcons
+        self.voices: list[Voice] | None = None  # the engine's voices, once its thread has listed them
+        self.errors: list[str] = []  # sentences that could not be synthesised, said once each
+        # Called on the speech thread with the sentence for each failure; the app turns it into a status.
+        self.on_error: Callable[[str], None] | None = None
+        self._make = make_synthesizer or (lambda: default_synthesizer(self.settings))
+        self._generation = 0
+        self._sentences: queue.Queue[tuple[int, str | Pcm] | None] = queue.Queue()
+        self._work = _Work()
+        self._started = threading.Event()
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="seeing-assistant-speech", daemon=True)
+        self._thread.start()
+        self._started.wait()
+        if self._failure is not None:
+            raise self._failure
+
+    def _speak(self, sentence: str) -> None:
+        super()._speak(sentence)
+        self._enqueue(sentence)
+
+    def _enqueue(self, item: str | Pcm) -> None:
+        with self._work.done:
+            self._work.pending += 1
+        self._sentences.put((self._generation, item))
+
+    def earcon(self, name: str) -> None:
+        """Queue a short sound, in order with the speech (only when earcons are on)."""
+        if self.is_earcons_on and (pcm := load_earcon(name)) is not None:
+            self._enqueue(pcm)
+
+    def _silence(self) -> None:
+        with self._lock:
+            self._generation += 1
+        with contextlib.suppress(queue.Empty):
+            while True:
+                if self._sentences.get_nowait() is not None:
+                    self._done_one()
+        self.output.clear()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until every sentence is synthesised and the output has played it."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._work.done:
+            if not self._work.done.wait_for(lambda: self._work.pending == 0, timeout):
+                return False
+        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+        return self.output.wait(remaining)
+
+    def close(self) -> None:
+        """End the synthesis thread, dropping what it has not started, and close the output.
+
+        A device falls silent; a WAV file is written with what was synthesised (``finish()`` and ``wait()`` first
+        for all of it).
+        """
+        with self._lock:
+            self._generation += 1
+        self._sentences.put(None)
+        self._thread.join(10)
+        self.output.close()
+
+    def _done_one(self) -> None:
+        with self._work.done:
+            self._work.pending -= 1
+            self._work.done.notify_all()
+
+    def _run(self) -> None:
+        try:
+            synthesizer = self._make()
+        except BaseException as error:  # noqa: BLE001 - handed to the constructor, which raises it
+            self._failure = error if isinstance(error, SeeingAssistantError) else SpeechUnavailableError(
+                messages.NO_SPEECH_ENGINE.format(reason=short_reason(error)))
+            self._started.set()
+            return
+        self._started.set()
+        try:
+            self.voices = synthesizer.voices()  # for Settings, listed here: the engine belongs to this thread
+        except Exception as error:  # noqa: BLE001 - the list is optional
+            log.info("No voices to list: %s", short_reason(error))
+            self.voices = []
+        try:
+            while (item := self._sentences.get()) is not None:
+                generation, what = item
+                try:
+                    if generation != self._generation:
+                        continue
+                    pcm = what if isinstance(what, Pcm) else self._synthesized(synthesizer, what)
+                    with self._lock:
+                        if pcm is not None and generation == self._generation:
+                            self.output.play(pcm)
+                finally:
+                    self._done_one()
+        finally:
+            synthesizer.close()
+
+    def _synthesized(self, synthesizer: Synthesizer, sentence: str) -> Pcm | None:
+        try:
+            return synthesizer.synthesize(sentence)
+        except Exception as error:  # noqa: BLE001 - one bad sentence must not end the speech
+            log.warning("Could not synthesise %r: %s", sentence, error)
+            problem = messages.SPEECH_FAILED.format(reason=short_reason(error))
+            self.errors.append(problem)
+            if self.on_error is not None:
+                self.on_error(problem)
+            return None
+
+
+def open_speaker(
+    settings: VoiceSettings | None = None,
+    audio_out: str | os.PathLike[str] | None = None,
+    earcons: bool = False,
+) -> VoiceSpeaker:
+    """A speaker for the default audio device, or for a WAV file when ``audio_out`` is given.
+
+    Raises :class:`SpeechUnavailableError` with the reason when there is no audio device or no speech engine.
+    """
+    from seeing_assistant.speech.qt_audio import QtAudioOutput
+    from seeing_assistant.speech.wav_file import WavFileOutput
+
+    output: AudioOutput = WavFileOutput(audio_out) if audio_out is not None else QtAudioOutput()
+    try:
+        return VoiceSpeaker(output, settings=settings, earcons=earcons)
+    except BaseException:
+        if isinstance(output, QtAudioOutput):
+            output.close()
+        raise
+
+
+def open_speaker_or_silent(settings: VoiceSettings, earcons: bool = False) -> tuple[Speaker, str | None]:
+    """A speaker for the default audio device; else a silent one and the sentence that says why there is no sound.
+
+    No audio device, no speech engine or an unknown voice must never stop the answer from being written.
+    """
+    try:
+        return open_speaker(settings, earcons=earcons), None
+    except SeeingAssistantError as error:
+        return SilentSpeaker(), str(error)
+
+
+def list_voices(speaker: Speaker | None = None) -> list[Voice]:
+    """The voices to choose from: those the speaker's engine listed on its own thread, else eSpeak NG's.
+
+    pyttsx3 (Windows, macOS) keeps one engine per process, which belongs to the speech thread, so without a speaker
+    there is no list there; the field still takes a typed voice.
+    """
+    if isinstance(speaker, VoiceSpeaker) and speaker.voices is not None:
+        return speaker.voices
+    if sys.platform in ("win32", "darwin"):
+        return []
+    try:
+        from seeing_assistant.speech.espeak_ng import EspeakNgSynthesizer
+
+        return EspeakNgSynthesizer().voices()
+    except Exception as error:  # noqa: BLE001 - a list to choose from is optional; the field still takes typed text
+        log.info("No voices to list: %s", short_reason(error))
+        return []
+

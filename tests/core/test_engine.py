@@ -1,0 +1,153 @@
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from seeing_assistant.core import intake
+from seeing_assistant.core.engine import Answer, Conversation, Engine, EngineSettings
+from seeing_assistant.core.errors import BadInputError, ModelUnavailableError
+
+
+@pytest.fixture(scope="module")
+def engine(tiny_model: Path) -> Engine:
+    return Engine.load(EngineSettings(model=str(tiny_model), max_new_tokens=24))
+
+
+@pytest.fixture
+def picture() -> intake.IntakeImage:
+    image = Image.new("RGB", (640, 480), "white")
+    image.paste((0, 0, 200), (100, 100, 300, 300))
+    return intake.from_pil(image)
+
+
+def test_the_model_loads_on_the_cpu_in_float32(engine: Engine) -> None:
+    assert engine.placement.device == "cpu"
+    assert engine.placement.dtype == "float32"
+    assert type(engine.model).__name__ == "LlavaForConditionalGeneration"
+
+
+def test_streamed_pieces_join_to_the_answer(engine: Engine, picture: intake.IntakeImage) -> None:
+    pieces: list[str] = []
+    answer = engine.ask(engine.start(picture), "What is shown?", on_text=pieces.append)
+    assert len(pieces) > 1, "the answer should arrive in several pieces"
+    assert "".join(pieces).strip() == answer.text
+    assert answer.new_tokens == 24
+    assert answer.time_to_first_token_s is not None and 0 < answer.time_to_first_token_s < answer.total_s
+    assert not answer.is_cancelled
+
+
+def test_the_prompt_is_the_llava_chat_template_with_the_image_once(engine: Engine,
+                                                                   picture: intake.IntakeImage) -> None:
+    conversation = engine.start(picture)
+    conversation.turns.append(("First?", "An answer."))
+    text = engine.processor.apply_chat_template(conversation.messages("Second?"), add_generation_prompt=True)
+    assert text == "USER: <image>\nFirst? ASSISTANT: An answer. USER: Second? ASSISTANT:"
+
+
+def test_greedy_decoding_gives_the_same_answer_twice(engine: Engine, picture: intake.IntakeImage) -> None:
+    first = engine.ask(engine.start(picture), "Describe it.")
+    second = engine.ask(engine.start(picture), "Describe it.")
+    assert first.text == second.text
+
+
+def test_cancel_from_the_stream_stops_within_one_step(engine: Engine, picture: intake.IntakeImage) -> None:
+    def stop_at_first_piece(piece: str) -> None:
+        engine.cancel()
+
+    answer = engine.ask(engine.start(picture), "Describe it.", on_text=stop_at_first_piece, max_new_tokens=200)
+    assert answer.is_cancelled
+    uncancelled = engine.ask(engine.start(picture), "Describe it.", max_new_tokens=200)
+    assert uncancelled.new_tokens == 200
+    assert answer.new_tokens <= 3, "generation must stop at the next decode step"
+
+
+def test_cancel_from_another_thread(engine: Engine, picture: intake.IntakeImage) -> None:
+    started = threading.Event()
+    result: list[Answer] = []
+
+    def ask() -> None:
+        result.append(engine.ask(engine.start(picture), "Describe it.", on_text=lambda piece: started.set(),
+                                 max_new_tokens=4000))
+
+    worker = threading.Thread(target=ask)
+    worker.start()
+    assert started.wait(60)
+    engine.cancel()
+    worker.join(60)
+    assert result and result[0].is_cancelled and result[0].new_tokens < 4000
+
+
+def test_a_follow_up_reuses_the_image_and_matches_a_fresh_run(engine: Engine, picture: intake.IntakeImage) -> None:
+    conversation = engine.start(picture)
+    first = engine.ask(conversation, "What is shown?")
+    follow_up = engine.ask(conversation, "What colour is the square?")
+    assert conversation.turns == [("What is shown?", first.text), ("What colour is the square?", follow_up.text)]
+    assert conversation.image_tokens == 576
+    assert conversation.is_text_tokenizing_exact, "the follow-up should skip preprocessing the image again"
+    assert follow_up.reused_tokens > 576, "the image and the first question should not be read again"
+    assert follow_up.prompt_tokens > first.prompt_tokens
+
+    fresh = Conversation(image=picture, turns=[("What is shown?", first.text)])
+    recomputed = engine.ask(fresh, "What colour is the square?")
+    assert recomputed.reused_tokens == 0
+    assert recomputed.text == follow_up.text, "reusing the cache must not change the answer"
+
+
+def test_a_conversation_that_outgrows_the_context_is_refused(engine: Engine, picture: intake.IntakeImage) -> None:
+    conversation = engine.start(picture)
+    conversation.turns.append(("Tell me everything.", "word " * 3500))
+    with pytest.raises(BadInputError, match=r"start a new conversation"):
+        engine.ask(conversation, "And then?")
+
+
+def test_a_hub_id_that_is_not_downloaded_says_how_to_get_it() -> None:
+    with pytest.raises(ModelUnavailableError, match=r"run 'seeing-assistant download llava-hf/llava-1.5-7b-hf'"):
+        Engine.load(EngineSettings())
+
+
+def test_a_downloaded_hub_id_loads_offline_from_the_cache(tiny_model: Path, offline_hub: Path) -> None:
+    snapshot = offline_hub / "hub" / "models--test--tiny-llava" / "snapshots" / "0123abcd"
+    shutil.copytree(tiny_model, snapshot)
+    (offline_hub / "hub" / "models--test--tiny-llava" / "refs").mkdir()
+    (offline_hub / "hub" / "models--test--tiny-llava" / "refs" / "main").write_text("0123abcd")
+    loaded = Engine.load(EngineSettings(model="test/tiny-llava"))
+    assert loaded.model_name == "test/tiny-llava"
+
+
+def test_missing_and_incomplete_folders(tmp_path: Path) -> None:
+    with pytest.raises(ModelUnavailableError, match=r"There is no model folder at ./nowhere"):
+        Engine.load(EngineSettings(model="./nowhere"))
+    with pytest.raises(ModelUnavailableError, match=r"has no config.json"):
+        Engine.load(EngineSettings(model=str(tmp_path)))
+
+
+def test_damaged_weights_are_a_load_error(tiny_model: Path, tmp_path: Path) -> None:
+    broken = shutil.copytree(tiny_model, tmp_path / "broken")
+    weights = broken / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:1000])
+    with pytest.raises(ModelUnavailableError, match=r"could not be loaded"):
+        Engine.load(EngineSettings(model=str(broken)))
+
+
+def test_a_text_only_model_is_refused(tiny_model: Path, tmp_path: Path) -> None:
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    folder = tmp_path / "text-only"
+    LlamaForCausalLM(LlamaConfig(vocab_size=64, hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                                 num_attention_heads=2)).save_pretrained(folder)
+    with pytest.raises(ModelUnavailableError, match=r"cannot answer questions about images"):
+        Engine.load(EngineSettings(model=str(folder)))
+
+
+def test_quantize_without_bitsandbytes_or_gpu_is_explained(tiny_model: Path) -> None:
+    with pytest.raises(BadInputError, match=r"bitsandbytes|NVIDIA GPU"):
+        Engine.load(EngineSettings(model=str(tiny_model), quantize="4bit"))
+
+
+def test_an_absent_device_is_explained(tiny_model: Path) -> None:
+    with pytest.raises(BadInputError, match=r"The device cuda is not available"):
+        Engine.load(EngineSettings(model=str(tiny_model), device="cuda"))

@@ -1,0 +1,74 @@
+"""Test doubles for the code around the real parts: a scripted engine (checked by mypy against the engine's
+Protocol), and a picture to describe."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PIL import Image
+
+from seeing_assistant.core.intake import IntakeImage
+
+
+@dataclass
+class ScriptedAnswer:
+    text: str
+    is_cancelled: bool
+    new_tokens: int
+    time_to_first_token_s: float | None = 0.01
+    tokens_per_s: float | None = 100.0
+    prompt_tokens: int = 600
+    total_s: float = 0.1
+
+
+@dataclass
+class ScriptedConversation:
+    image: IntakeImage
+    turns: list[tuple[str, str]] = field(default_factory=list)
+
+
+class ScriptedEngine:
+    """Answers with fixed words, ``delay`` seconds apart, and honours cancel like the real engine."""
+
+    placement = None
+    load_s = 0.0
+
+    def __init__(self, words: list[str] | None = None, delay: float = 0.0) -> None:
+        self.words = words or ["A ", "window ", "with ", "a ", "button. ", "It ", "says ", "OK."]
+        self.delay = delay
+        self.asked: list[tuple[IntakeImage, str, list[tuple[str, str]]]] = []
+        self._cancel = threading.Event()
+
+    def start(self, image: IntakeImage) -> ScriptedConversation:
+        return ScriptedConversation(image)
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def ask(self, conversation: ScriptedConversation, question: str, on_text: Callable[[str], None] | None = None,
+            max_new_tokens: int | None = None) -> ScriptedAnswer:
+        self._cancel.clear()
+        self.asked.append((conversation.image, question, list(conversation.turns)))
+        text = ""
+        for word in self.words:
+            if self._cancel.is_set():
+                break
+            time.sleep(self.delay)
+            text += word
+            if on_text is not None:
+                on_text(word)
+        conversation.turns.append((question, text.strip()))
+        return ScriptedAnswer(text.strip(), self._cancel.is_set(), len(text.split()))
+
+
+def picture(tmp_path: Path, name: str = "shot.png", size: tuple[int, int] = (320, 200),
+            colour: tuple[int, int, int] = (200, 30, 30)) -> Path:
+    path = tmp_path / name
+    image = Image.new("RGB", size, colour)
+    image.paste((20, 20, 220), (10, 10, size[0] // 2, size[1] // 2))
+    image.save(path)
+    return path
