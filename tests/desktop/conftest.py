@@ -1,0 +1,49 @@
+"""Fixtures for the window's tests: an isolated config folder, and windows with a scripted engine and no sound."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from seeing_assistant import speech
+from seeing_assistant.core import settings
+from seeing_assistant.desktop.main_window import MainWindow
+from tests.support.fakes import ScriptedEngine
+
+
+@pytest.fixture(autouse=True)
+def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "config"
+    monkeypatch.setenv(settings.CONFIG_ENV, str(folder))
+    return folder
+
+
+@pytest.fixture
+def make_window(qtbot: QtBot) -> Iterator[Callable[..., MainWindow]]:
+    made: list[MainWindow] = []
+
+    def make(engine: Any = None, factory: Any = None, **chosen: Any) -> MainWindow:
+        options: dict[str, Any] = {"hide_window_when_capturing": False, "speak_automatically": True, **chosen}
+        window = MainWindow(settings.Settings(**options), factory=factory or (lambda _: engine or ScriptedEngine()),
+                            speaker=speech.SilentSpeaker(), save_settings=False)
+        qtbot.addWidget(window)
+        window.show()
+        window.raise_()
+        window.activateWindow()
+        made.append(window)
+        qtbot.waitUntil(lambda: window.status.text().startswith("Model ready") or "not on this computer"
+                        in window.status.text(), timeout=60000)
+        return window
+
+    yield make
+    for window in made:
+        window.close()
+        assert window.answers.engine_thread.isFinished()
+
+
+def wait_done(qtbot: QtBot, window: MainWindow, timeout: int = 30000) -> None:
+    qtbot.waitUntil(lambda: window.answers.answering_id is None, timeout=timeout)
