@@ -78,6 +78,14 @@ def task_named(name: str) -> Task:
         raise BadInputError(messages.UNKNOWN_TASK.format(task=name, choices=", ".join(TASKS))) from None
 
 
+def prompt_and_label(task: str, typed: str) -> tuple[str, str]:
+    """What to ask the model, and what to show as the user's turn: the typed question, else the preset's prompt."""
+    if typed.strip():
+        return prompt_for(task, typed), typed.strip()
+    preset = task_named(task)
+    return preset.prompt, preset.label
+
+
 def prompt_for(task: str, question: str | None) -> str:
     """The text to ask: the user's own question always wins over the preset's prompt."""
     preset = task_named(task)

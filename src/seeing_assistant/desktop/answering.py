@@ -6,6 +6,7 @@ One request at a time: a new one supersedes (cancels) the one being answered, an
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QProgressBar
 
 from seeing_assistant.core import messages, settings
@@ -102,6 +103,21 @@ class Answerer(QObject):
         self.voice.speaker.stop()
         if was_busy:
             self._end(messages.ANSWER_STOPPED)
+
+    def repeat(self) -> None:
+        """Say the last answer again (the tray's and the hotkey's Repeat)."""
+        if self.last_answer:
+            self.voice.speaker.say(self.last_answer)
+        else:
+            self.voice.announce(messages.NOTHING_TO_REPEAT, is_error=True)
+
+    def copy(self) -> None:
+        """Put the last answer (or what is written of this one) on the clipboard."""
+        if not self.last_answer:
+            self.voice.announce(messages.NOTHING_TO_COPY, is_error=True)
+            return
+        QGuiApplication.clipboard().setText(self.last_answer)
+        self.voice.announce(messages.ANSWER_COPIED)
 
     def forget(self) -> None:
         """A new conversation: no image, no turns, no last answer."""

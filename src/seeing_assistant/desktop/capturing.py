@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QMimeData, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QCursor, QGuiApplication, QImage
-from PySide6.QtWidgets import QMainWindow
+from PySide6.QtCore import QEvent, QMimeData, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QCursor, QDragEnterEvent, QDropEvent, QGuiApplication, QImage, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QWidget
 
 from seeing_assistant.core import capture, intake, messages, tasks
 from seeing_assistant.core.errors import SeeingAssistantError
@@ -47,6 +47,29 @@ class Capturer(QObject):
     def active_window(self, quiet: bool = False) -> None:
         """Grab the active window of another application; the whole screen when the platform cannot tell."""
         self._grab(self._grab_window, quiet)
+
+    def take_paste_and_drop(self, window: QMainWindow, question: QWidget) -> None:
+        """Describe what is pasted (Ctrl+V in the window, or an image pasted into ``question``) or dropped."""
+        window.setAcceptDrops(True)
+        window.installEventFilter(self)
+        question.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Ctrl+V: an image to describe (text still pastes into the Question field); a drop: its image file."""
+        kind = event.type()
+        if kind == QEvent.Type.KeyPress and isinstance(event, QKeyEvent) and event.matches(
+                QKeySequence.StandardKey.Paste):
+            if watched is self.window or has_pastable_image(QGuiApplication.clipboard().mimeData()):
+                self.clipboard()
+                return True
+        elif watched is self.window and isinstance(event, (QDragEnterEvent, QDropEvent)):
+            data = event.mimeData()
+            if data.hasUrls() or data.hasImage():
+                event.acceptProposedAction()
+            if kind == QEvent.Type.Drop:
+                self.from_mime(data, DROP_SOURCE)
+            return True
+        return super().eventFilter(watched, event)
 
     def clipboard(self) -> None:
         """The clipboard's image, or the image file copied in a file manager."""

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QProgressBar, QPushButton
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QProgressBar, QPushButton, QWidget
 
 from seeing_assistant.core import asr, messages
 from seeing_assistant.core.errors import SeeingAssistantError
@@ -41,6 +42,21 @@ class Listener(QObject):
         self.last_transcribe_wait_s: float | None = None  # from releasing the key to the transcript
         answerer.worker.transcribed.connect(self._on_transcribed)
         answerer.worker.transcribe_failed.connect(self._on_transcribe_failed)
+
+    def take_f2(self, window: QWidget) -> None:
+        """Holding F2 in ``window`` records a spoken question; letting go ends it."""
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """F2 pressed starts recording and released finishes it (key repeats are ignored)."""
+        if (isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_F2 and not event.isAutoRepeat()
+                and event.type() in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease)):
+            if event.type() == QEvent.Type.KeyPress:
+                self.start()
+            else:
+                self.finish()
+            return True
+        return super().eventFilter(watched, event)
 
     @property
     def is_recording(self) -> bool:

@@ -11,18 +11,15 @@ import itertools
 import os
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeyEvent, QKeySequence
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
-    QComboBox,
     QDialog,
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QMainWindow,
-    QProgressBar,
     QPushButton,
     QSystemTrayIcon,
     QVBoxLayout,
@@ -35,13 +32,21 @@ from seeing_assistant.core.intake import IntakeImage
 from seeing_assistant.core.seams import EngineFactory, RecognizerFactory, load_engine, load_recognizer
 from seeing_assistant.desktop import configuring
 from seeing_assistant.desktop.answering import Answerer
-from seeing_assistant.desktop.capturing import DROP_SOURCE, Capturer, bring_to_front, has_pastable_image
+from seeing_assistant.desktop.capturing import Capturer, bring_to_front
 from seeing_assistant.desktop.hotkeys import Hotkeys
 from seeing_assistant.desktop.listening import Listener
 from seeing_assistant.desktop.settings_dialog import SettingsDialog
 from seeing_assistant.desktop.tray import add_tray
 from seeing_assistant.desktop.voice import Voice
-from seeing_assistant.desktop.widgets import ConversationView, ImagePreview, StatusLine, make_button
+from seeing_assistant.desktop.widgets import (
+    ConversationView,
+    ImagePreview,
+    QuestionField,
+    StatusLine,
+    TaskChoice,
+    make_button,
+    make_progress,
+)
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.gif *.bmp *.tif *.tiff *.webp);;All files (*)"
 
@@ -73,13 +78,14 @@ class MainWindow(QMainWindow):
         self.is_shut_down = False
         self.setWindowTitle(messages.APP_NAME)
         self.setAccessibleName(messages.APP_NAME)
-        self.setAcceptDrops(True)
         self._build()
         self.voice = Voice(chosen, self.status, speaker, self)
         self.answers = Answerer(factory, recognizer_factory, self.voice, self.conversation, self.progress, self)
         self.listener = Listener(self.answers, self.voice, self.speak_button, self.progress, self)
         self.capturer = Capturer(self, self.voice, self.answers.stop_current,
                                  lambda: self.settings.hide_window_when_capturing)
+        self.capturer.take_paste_and_drop(self, self.question)
+        self.listener.take_f2(self)
         self.capturer.captured.connect(self.describe)
         self.listener.heard.connect(self._ask_heard)
         self.answers.started.connect(lambda quiet: None if quiet else self.question.setFocus(
@@ -89,7 +95,7 @@ class MainWindow(QMainWindow):
             actions.DESCRIBE_WINDOW.id: lambda: self.capturer.active_window(quiet=True),
             actions.DESCRIBE_CLIPBOARD.id: self.capturer.clipboard,
             actions.ASK.id: self._ask_pressed,
-            actions.REPEAT.id: self.repeat,
+            actions.REPEAT.id: self.answers.repeat,
             actions.STOP.id: self.stop,
             actions.SHOW.id: lambda: bring_to_front(self),
             actions.QUIT.id: self.quit,
@@ -120,19 +126,9 @@ class MainWindow(QMainWindow):
                                        lambda: self.capturer.clipboard(), "Ctrl+Shift+V")
         self.open_button = button("&Open image...", "Open image", "Choose an image file to describe", self.open_image,
                                   "Ctrl+O")
-        self.question = QLineEdit()
-        self.question.setAccessibleName("Question")
-        self.question.setAccessibleDescription(
-            "Type a question about the current image and press Enter; leave it empty for a description")
-        self.question.setPlaceholderText("Ask about the image, or leave empty to describe it")
+        self.question = QuestionField()
         self.question.returnPressed.connect(self.ask)
-        self.question.installEventFilter(self)
-        self.task = QComboBox()
-        self.task.setAccessibleName("Task")
-        self.task.setAccessibleDescription("What to do when the question is empty")
-        for name, task in tasks.TASKS.items():
-            self.task.addItem(task.label, name)
-        self.task.setCurrentIndex(max(0, self.task.findData(self.settings.default_task)))
+        self.task = TaskChoice(self.settings.default_task)
         self.ask_button = button("&Ask", "Ask", "Ask the question about the current image", self.ask)
         self.speak_button = button("S&peak question", "Speak question",
                                    "Record a spoken question: press to start and again to finish, or hold F2",
@@ -144,16 +140,11 @@ class MainWindow(QMainWindow):
         self.new_button = button("&New conversation", "New conversation", "Forget the image and the questions so far",
                                  self.new_conversation, "Ctrl+N")
         self.copy_button = button("&Copy answer", "Copy answer", "Copy the last answer to the clipboard",
-                                  self.copy_answer, "Ctrl+Shift+C")
+                                  lambda: self.answers.copy(), "Ctrl+Shift+C")
         self.settings_button = button("S&ettings...", "Settings", "Model, voice and capture settings",
                                       self.open_settings, "Ctrl+,")
         self.status = StatusLine()
-        self.progress = QProgressBar()
-        self.progress.setAccessibleName("Progress")
-        self.progress.setAccessibleDescription("Shown while the model loads or answers")
-        self.progress.setRange(0, 0)
-        self.progress.setMaximumWidth(160)
-        self.progress.hide()
+        self.progress = make_progress()
 
         inputs = QGridLayout()
         for column, input_button in enumerate((self.screen_button, self.window_button, self.clipboard_button,
@@ -222,23 +213,13 @@ class MainWindow(QMainWindow):
         bring_to_front(self)
         self.question.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
-    def repeat(self) -> None:
-        """Say the last answer again."""
-        if self.answers.last_answer:
-            self.voice.speaker.say(self.answers.last_answer)
-        else:
-            self.voice.announce(messages.NOTHING_TO_REPEAT, is_error=True)
-
     # --- Asking ---------------------------------------------------------------------------------------------------
 
     def _question(self, task: str | None = None) -> tuple[str, str]:
-        """The prompt for the model, and what the conversation shows under "You:"."""
-        typed = self.question.text().strip()
+        """The prompt for the model, and what the conversation shows under "You:" (the field is emptied)."""
+        typed = self.question.text()
         self.question.clear()
-        if typed:
-            return tasks.prompt_for(self.task.currentData(), typed), typed
-        chosen = tasks.task_named(task) if task else tasks.TASKS[self.task.currentData()]
-        return tasks.prompt_for(chosen.name, None), chosen.label
+        return tasks.prompt_and_label(task or self.task.currentData(), typed)
 
     def describe(self, image: IntakeImage, task: str | None = None, quiet: bool = False) -> None:
         """Start a new conversation about ``image``: the typed question, else ``task`` (default: the chosen one)."""
@@ -280,15 +261,6 @@ class MainWindow(QMainWindow):
         self.voice.announce(messages.NEW_CONVERSATION)
         self.screen_button.setFocus()
 
-    def copy_answer(self) -> None:
-        """Put the last answer on the clipboard."""
-        text = self.answers.last_answer
-        if not text:
-            self.voice.announce(messages.NOTHING_TO_COPY, is_error=True)
-            return
-        QGuiApplication.clipboard().setText(text)
-        self.voice.announce(messages.ANSWER_COPIED)
-
     def open_image(self) -> None:
         """Choose an image file in a dialog and describe it."""
         path, _ = QFileDialog.getOpenFileName(self, "Open image", os.path.expanduser("~"), IMAGE_FILTER)
@@ -315,43 +287,6 @@ class MainWindow(QMainWindow):
     def add_tray(self) -> None:
         """A tray icon with the actions and Quit, where the desktop has a tray."""
         self.tray = add_tray(self, lambda action: self.perform(action.id), self.quit, lambda: bring_to_front(self))
-
-    # --- Keys, paste, drag and drop -------------------------------------------------------------------------------
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        """F2 held records a spoken question; Ctrl+V anywhere else in the window pastes an image to describe."""
-        if event.key() == Qt.Key.Key_F2 and not event.isAutoRepeat():
-            self.listener.start()
-        elif event.matches(QKeySequence.StandardKey.Paste):
-            self.capturer.clipboard()
-        else:
-            super().keyPressEvent(event)
-
-    def keyReleaseEvent(self, event: QKeyEvent) -> None:
-        """Releasing F2 ends the spoken question."""
-        if event.key() == Qt.Key.Key_F2 and not event.isAutoRepeat():
-            self.listener.finish()
-        else:
-            super().keyReleaseEvent(event)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Ctrl+V in the Question field pastes an image as a new image to describe (text pastes as usual)."""
-        if (watched is self.question and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent)
-                and event.matches(QKeySequence.StandardKey.Paste)
-                and has_pastable_image(QGuiApplication.clipboard().mimeData())):
-            self.capturer.clipboard()
-            return True
-        return super().eventFilter(watched, event)
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        """Accept files and images."""
-        if event.mimeData().hasUrls() or event.mimeData().hasImage():
-            event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        """Describe the dropped image file."""
-        event.acceptProposedAction()
-        self.capturer.from_mime(event.mimeData(), DROP_SOURCE)
 
     # --- The end --------------------------------------------------------------------------------------------------
 

@@ -6,8 +6,9 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent, QImage, QKeySequence, QPixmap, QShortcut
-from PySide6.QtWidgets import QLabel, QPlainTextEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPlainTextEdit, QProgressBar, QPushButton, QWidget
 
+from seeing_assistant.core import tasks
 from seeing_assistant.core.intake import IntakeImage
 
 PREVIEW_SIZE = QSize(240, 160)
@@ -26,6 +27,40 @@ def make_button(text: str, name: str, description: str, slot: Callable[[], None]
     if shortcut and shortcut_parent is not None:
         QShortcut(QKeySequence(shortcut), shortcut_parent, slot)
     return button
+
+
+def make_progress() -> QProgressBar:
+    """A busy indicator for the status bar, hidden until the model loads or answers."""
+    progress = QProgressBar()
+    progress.setAccessibleName("Progress")
+    progress.setAccessibleDescription("Shown while the model loads or answers")
+    progress.setRange(0, 0)
+    progress.setMaximumWidth(160)
+    progress.hide()
+    return progress
+
+
+class QuestionField(QLineEdit):
+    """Where the user types a question; empty asks for the chosen task."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setAccessibleName("Question")
+        self.setAccessibleDescription(
+            "Type a question about the current image and press Enter; leave it empty for a description")
+        self.setPlaceholderText("Ask about the image, or leave empty to describe it")
+
+
+class TaskChoice(QComboBox):
+    """The preset asked when the question is empty; its item data is the task's name."""
+
+    def __init__(self, default_task: str) -> None:
+        super().__init__()
+        self.setAccessibleName("Task")
+        self.setAccessibleDescription("What to do when the question is empty")
+        for name, task in tasks.TASKS.items():
+            self.addItem(task.label, name)
+        self.setCurrentIndex(max(0, self.findData(default_task)))
 
 
 class ConversationView(QPlainTextEdit):
