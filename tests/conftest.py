@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,10 +11,18 @@ import pytest
 from PIL import Image, ImageDraw
 
 from seeing_assistant.desktop import qt_exit
-from tests.support.audio_lab import PrivatePulse
+from tests.support.audio_lab import SPOKEN_QUESTION, PrivatePulse, Recorder
 from tests.support.cli import cli_env
 from tests.support.netguard.sitecustomize import refuse_internet
 from tests.support.random_models import build_llava
+
+
+@pytest.fixture(scope="session")
+def spoken(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A question spoken by eSpeak NG (22,050 Hz mono WAV)."""
+    path = tmp_path_factory.mktemp("audio") / "question.wav"
+    subprocess.run(["espeak-ng", "-w", str(path), SPOKEN_QUESTION], check=True, timeout=60)
+    return path
 
 
 @pytest.fixture(scope="session")
@@ -95,6 +104,12 @@ def audio_server() -> Iterator[PrivatePulse]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+@pytest.fixture
+def recorder(audio_server: PrivatePulse) -> Iterator[Recorder]:
+    with Recorder(audio_server) as recording:
+        yield recording
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from seeing_assistant.core.engine import EngineSettings
 from seeing_assistant.core.errors import BadInputError, ModelUnavailableError, SeeingAssistantError
 from seeing_assistant.core.seams import EngineLike
 from seeing_assistant.core.session import AssistantSession
-from tests.support.fakes import ScriptedEngine, picture
+from tests.support.fakes import ScriptedEngine, ScriptedFactory, picture
 
 
 def never_loads(settings: EngineSettings) -> EngineLike:
@@ -38,12 +38,8 @@ def test_an_empty_answer_becomes_a_sentence_that_says_so(tmp_path: Path) -> None
 
 
 def test_the_model_loads_once_at_the_first_question_and_the_last_answer_is_kept(tmp_path: Path) -> None:
-    made: list[ScriptedEngine] = []
-
-    def factory(settings: EngineSettings) -> ScriptedEngine:
-        made.append(ScriptedEngine())
-        return made[-1]
-
+    factory = ScriptedFactory()
+    made = factory.made
     session = AssistantSession(factory, EngineSettings())
     with pytest.raises(BadInputError, match="There is no image yet"):
         session.ask("What is this?")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pytestqt.qtbot import QtBot
@@ -13,7 +12,7 @@ from seeing_assistant import speech
 from seeing_assistant.core import messages, settings
 from seeing_assistant.desktop.main_window import MainWindow
 from tests.desktop.conftest import wait_done
-from tests.support.fakes import ScriptedEngine, picture
+from tests.support.fakes import ScriptedEngine, ScriptedFactory, picture
 
 pytestmark = pytest.mark.display
 
@@ -24,12 +23,8 @@ def wait_ready(qtbot: QtBot, window: MainWindow) -> None:
 
 def test_settings_that_cannot_be_saved_are_still_used_and_the_user_is_told(
         make_window: Callable[..., MainWindow], qtbot: QtBot, config_dir: Path) -> None:
-    loads: list[str] = []
-
-    def factory(chosen: Any) -> ScriptedEngine:
-        loads.append(chosen.model)
-        return ScriptedEngine()
-
+    factory = ScriptedFactory()
+    loads = factory.loads
     window = make_window(factory=factory)
     window.save_settings = True
     config_dir.parent.mkdir(parents=True, exist_ok=True)

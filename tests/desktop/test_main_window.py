@@ -11,7 +11,6 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from PIL import Image
@@ -27,7 +26,7 @@ from seeing_assistant.desktop.main_window import MainWindow, SettingsDialog
 from tests.desktop.conftest import wait_done
 from tests.support.audio_lab import PrivatePulse, Recorder
 from tests.support.cli import ARTIFACTS, COMMAND, SHOW_IMAGE, launched_app
-from tests.support.fakes import ScriptedEngine, picture
+from tests.support.fakes import ScriptedEngine, ScriptedFactory, picture
 
 NAMES = ["Describe screen", "Describe window", "Describe clipboard", "Open image", "Question", "Ask", "Stop",
          "New conversation", "Copy answer", "Conversation", "Settings"]
@@ -383,12 +382,8 @@ def test_settings_are_saved_in_the_config_folder_and_a_corrupt_file_is_replaced(
 
 def test_the_settings_dialog_saves_and_a_new_model_reloads(make_window: Callable[..., MainWindow],
                                                             qtbot: QtBot, config_dir: Path) -> None:
-    loads: list[str] = []
-
-    def factory(chosen: Any) -> ScriptedEngine:
-        loads.append(chosen.model)
-        return ScriptedEngine()
-
+    factory = ScriptedFactory()
+    loads = factory.loads
     window = make_window(factory=factory)
     window.save_settings = True
     dialog = SettingsDialog(window.settings, window)

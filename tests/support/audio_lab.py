@@ -17,13 +17,16 @@ import math
 import os
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import wave
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 RATE = 22050
 BLOCK_SAMPLES = 110  # 5 ms at 22,050 Hz
@@ -204,3 +207,23 @@ def speech_profile(samples: array.array[int] | bytes, rate: int = RATE) -> tuple
     windows = [samples[start:start + window] for start in range(0, len(samples) - window + 1, window)]
     loud = sum(1 for part in windows if math.sqrt(sum(s * s for s in part) / len(part)) >= LOUD_RMS)
     return len(samples) / rate, (loud / len(windows) if windows else 0.0)
+
+
+SPOKEN_QUESTION = "What colour is the big button?"  # what the tests' spoken question says
+
+
+def write_wav(path: Path, samples: Any, rate: int, width: int, channels: int = 1) -> Path:
+    """A WAV file of ``samples`` (-1 to 1) at any rate, sample width and channel count."""
+    import numpy as np
+
+    scaled = {1: lambda x: (x * 127 + 128).astype(np.uint8).tobytes(),
+              2: lambda x: (x * 32767).astype("<i2").tobytes(),
+              3: lambda x: b"".join(struct.pack("<i", int(v * 8388607))[:3] for v in x),
+              4: lambda x: (x * 2147483647).astype("<i4").tobytes()}[width]
+    interleaved = np.repeat(samples, channels) if channels > 1 else samples
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(channels)
+        wav.setsampwidth(width)
+        wav.setframerate(rate)
+        wav.writeframes(scaled(interleaved))
+    return path

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from seeing_assistant.core.engine import EngineSettings
 from seeing_assistant.core.intake import IntakeImage
 
 
@@ -63,6 +64,19 @@ class ScriptedEngine:
                 on_text(word)
         conversation.turns.append((question, text.strip()))
         return ScriptedAnswer(text.strip(), self._cancel.is_set(), len(text.split()))
+
+
+class ScriptedFactory:
+    """Makes a scripted engine for each load, and remembers which models were loaded, in order."""
+
+    def __init__(self) -> None:
+        self.loads: list[str] = []
+        self.made: list[ScriptedEngine] = []
+
+    def __call__(self, settings: EngineSettings) -> ScriptedEngine:
+        self.loads.append(settings.model)
+        self.made.append(ScriptedEngine())
+        return self.made[-1]
 
 
 def picture(tmp_path: Path, name: str = "shot.png", size: tuple[int, int] = (320, 200),
