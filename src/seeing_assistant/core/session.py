@@ -61,7 +61,7 @@ class AssistantSession:
         with self._lock:
             self._engine, self._settings = None, settings
             self._load_error = messages.MODEL_STILL_LOADING
-        self._conversation = None
+            self._conversation = None  # the next question reads the image afresh, with the new model
         try:
             engine = self._factory(settings)
         except SeeingAssistantError as error:
@@ -112,13 +112,15 @@ class AssistantSession:
 
     def begin(self, image: IntakeImage) -> None:
         """Start a new conversation about ``image`` (the model reads it at the first question)."""
-        self._image, self._conversation = image, None
-        self._remember("", is_done=True)
+        with self._lock:
+            self._image, self._conversation = image, None
+            self._last_answer = self._answer_so_far = ""
 
     def forget(self) -> None:
-        """Forget the image and the turns (New conversation)."""
-        self._image, self._conversation = None, None
-        self._remember("", is_done=True)
+        """Forget the image and the turns (New conversation; may come from any thread)."""
+        with self._lock:
+            self._image, self._conversation = None, None
+            self._last_answer = self._answer_so_far = ""
 
     @property
     def last_answer(self) -> str:
@@ -157,7 +159,8 @@ class AssistantSession:
                 self._remember(reply.text, is_done=True)
             return reply
 
-        image = self._image
+        with self._lock:
+            image = self._image
         if image is None:
             raise BadInputError(messages.NO_IMAGE_YET)
         if image.is_blank:
@@ -168,8 +171,13 @@ class AssistantSession:
             engine = self._ready_engine()
             if not self.is_current(request):
                 return Reply("", is_cancelled=True)
-            if self._conversation is None:
-                self._conversation = engine.start(image)
+            with self._lock:
+                conversation = self._conversation
+            if conversation is None:
+                conversation = engine.start(image)
+                with self._lock:
+                    if self._image is image:
+                        self._conversation = conversation
 
             def on_piece(piece: str) -> None:
                 if self.is_current(request):
@@ -177,7 +185,7 @@ class AssistantSession:
                 else:
                     engine.cancel()
 
-            answer = engine.ask(self._conversation, question, on_text=on_piece, max_new_tokens=max_new_tokens)
+            answer = engine.ask(conversation, question, on_text=on_piece, max_new_tokens=max_new_tokens)
         except SeeingAssistantError:
             raise
         except Exception as error:
