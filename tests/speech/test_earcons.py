@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import wave
@@ -16,8 +17,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_wheel_holds_the_sounds_and_the_installed_app_plays_an_earcon(tmp_path: Path) -> None:
+    # Built from a copy of the project, so that the build leaves nothing in the checkout.
+    source = tmp_path / "project"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".*", "build", "dist", "*.egg-info", "artifacts",
+                                                                "__pycache__", "tests", "benchmarks"))
     built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                            "-w", str(tmp_path / "dist"), str(ROOT)], capture_output=True, text=True, timeout=300,
+                            "-w", str(tmp_path / "dist"), str(source)], capture_output=True, text=True, timeout=300,
                            check=False)
     assert built.returncode == 0, built.stderr[-2000:]
     wheel = next((tmp_path / "dist").glob("seeing_assistant-*.whl"))
