@@ -8,11 +8,13 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from seeing_assistant.core import messages
 from tests.support.cli import COMMAND, SHOW_IMAGE, Run, png_claiming_size, run_cli
 
 ERROR_PREFIX = "seeing-assistant: error: "
@@ -191,3 +193,18 @@ def test_describe_screen_of_an_empty_screen_is_blank(env: dict[str, str]) -> Non
 def test_describe_screen_without_a_display_explains(env: dict[str, str]) -> None:
     env = {key: value for key, value in env.items() if key not in ("DISPLAY", "WAYLAND_DISPLAY")}
     assert_one_error_line(run_cli(["describe", "--screen"], env), 2, "no display is available")
+
+
+def test_ctrl_c_while_the_model_loads_ends_the_command_at_once(photo: Path, env: dict[str, str]) -> None:
+    # A model that takes long to load (a 7B one does), stood in for by a load that waits; Ctrl+C comes meanwhile.
+    probe = ("import sys, time\nfrom seeing_assistant.core import seams\n"
+             "def slow_load(settings):\n    print('loading', flush=True)\n    time.sleep(60)\n"
+             "seams.load_engine = slow_load\nfrom seeing_assistant.cli import main\nsys.exit(main(sys.argv[1:]))")
+    process = subprocess.Popen([sys.executable, "-c", probe, "describe", str(photo)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=env)
+    assert process.stdout is not None and process.stdout.readline() == "loading\n"
+    pressed = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    assert time.monotonic() - pressed < 5
+    assert (process.returncode, stderr) == (130, f"seeing-assistant: error: {messages.INTERRUPTED}\n")

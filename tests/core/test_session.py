@@ -88,3 +88,19 @@ def test_a_superseded_request_stops_streaming_and_is_reported_cancelled(tmp_path
     stopped.begin(intake.load_path(picture(tmp_path)))
     stopped.stop()  # Ctrl+C while the model was still loading: nothing is answered
     assert stopped.ask("Describe it.", request_id=0).is_cancelled
+
+
+def test_an_answer_stopped_part_way_is_what_repeat_says_and_copy_copies(tmp_path: Path) -> None:
+    session = AssistantSession(lambda _: ScriptedEngine(words=["One ", "two ", "three ", "four."]), EngineSettings())
+    session.begin(intake.load_path(picture(tmp_path)))
+    session.ask("Describe it.")
+    seen: list[tuple[str, str]] = []
+
+    def on_text(piece: str) -> None:
+        seen.append((session.last_answer, session.latest_text))
+        if len(seen) == 2:
+            session.stop()  # Stop, after "One two "
+
+    session.ask("Again?", on_text)
+    assert seen == [("One two three four.", "One "), ("One two three four.", "One two ")]
+    assert session.last_answer == session.latest_text == "One two "

@@ -111,20 +111,22 @@ def run_describe(args: argparse.Namespace) -> int:
             speaker.stop()
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
-    previous = signal.signal(signal.SIGINT, on_interrupt)
     try:
-        if speaker is not None:
-            speaker.earcon("start")
+        # Loaded before Ctrl+C is taken over, so that a first Ctrl+C while loading ends the command at once.
+        uses_model = session.prepare()
+        previous = signal.signal(signal.SIGINT, on_interrupt)
         try:
+            if speaker is not None and uses_model:
+                speaker.earcon("start")
             reply = session.ask(question, on_text=on_text)
-        except BaseException:
-            if speaker is not None:
-                speaker.stop()
-                speaker.close()
-            raise
-        _finish_speech(speaker, is_stopped=reply.is_cancelled)
-    finally:
-        signal.signal(signal.SIGINT, previous)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+    except BaseException:
+        if speaker is not None:
+            speaker.stop()
+            speaker.close()
+        raise
+    _finish_speech(speaker, is_stopped=reply.is_cancelled)
     if reply.is_cancelled or interrupted:
         if not args.json:
             sys.stdout.write("\n")

@@ -10,13 +10,17 @@ from pathlib import Path
 from typing import BinaryIO
 
 
-def write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
-    """Call ``write`` with a binary file that becomes ``path`` only once it is complete (permissions as umask says)."""
+def write_atomically(path: Path, write: Callable[[BinaryIO], object], is_private: bool = False) -> None:
+    """Call ``write`` with a binary file that becomes ``path`` only once it is complete.
+
+    ``is_private``: readable by this user only (0600); otherwise permissions are as the umask says.
+    """
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as out:
             write(out)
-        os.chmod(temporary, 0o666 & ~_umask())
+        if not is_private:
+            os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(OSError):

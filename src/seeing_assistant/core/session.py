@@ -93,6 +93,8 @@ class AssistantSession:
         """``request_id`` is now the one that matters: stop anything older at once (from any thread)."""
         with self._lock:
             self._latest = request_id
+            if self._answer_so_far:  # what was written of a stopped answer is now the last answer
+                self._last_answer, self._answer_so_far = self._answer_so_far, ""
             engine = self._engine
         if engine is not None:
             engine.cancel()
@@ -124,9 +126,27 @@ class AssistantSession:
 
     @property
     def last_answer(self) -> str:
-        """The answer being written, else the last one: what Repeat says and Copy copies."""
+        """The last answer written to the end (or stopped part-way): what Repeat says."""
+        with self._lock:
+            return self._last_answer
+
+    @property
+    def latest_text(self) -> str:
+        """What is written of the answer under way, else the last answer: what Copy copies."""
         with self._lock:
             return self._answer_so_far or self._last_answer
+
+    def prepare(self) -> bool:
+        """Load the model now if the conversation's image needs one; False when it does not (a blank image).
+
+        Loading ahead lets a front end tell loading apart from answering (the command line's Ctrl+C ends a load).
+        """
+        with self._lock:
+            image = self._image
+        if image is None or image.is_blank:
+            return False
+        self._ready_engine()
+        return True
 
     def _remember(self, text: str, is_done: bool) -> None:
         with self._lock:
@@ -153,8 +173,12 @@ class AssistantSession:
             if on_text is not None:
                 on_text(piece)
 
+        def forget_failed() -> None:
+            if self.is_current(request):
+                self._remember("", is_done=False)  # a failed answer is neither repeated nor copied
+
         def done(reply: Reply) -> Reply:
-            # A superseded answer stays what Repeat says until the next one is written, but never replaces it.
+            # A superseded answer was kept when it was superseded; it never replaces a newer one.
             if self.is_current(request):
                 self._remember(reply.text, is_done=True)
             return reply
@@ -187,8 +211,10 @@ class AssistantSession:
 
             answer = engine.ask(conversation, question, on_text=on_piece, max_new_tokens=max_new_tokens)
         except SeeingAssistantError:
+            forget_failed()
             raise
-        except Exception as error:
+        except Exception as error:  # one sentence for the user; the front end keeps running
+            forget_failed()
             raise SeeingAssistantError(unexpected(error)) from error
         if not written.strip() and not answer.is_cancelled:
             send(messages.EMPTY_ANSWER)

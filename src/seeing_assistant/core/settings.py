@@ -137,7 +137,7 @@ def save(settings: Settings) -> Path:
     path = settings_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(dataclasses.asdict(settings), indent=2) + "\n"
-    write_atomically(path, lambda out: out.write(text.encode("utf-8")))
+    write_atomically(path, lambda out: out.write(text.encode("utf-8")), is_private=True)
     return path
 
 

@@ -63,7 +63,7 @@ class Answerer(QObject):
 
     @property
     def last_answer(self) -> str:
-        """The answer being written, else the last one (the session keeps it)."""
+        """The last answer (the session keeps it)."""
         return self.worker.session.last_answer
 
     def next_request(self) -> int:
@@ -113,10 +113,11 @@ class Answerer(QObject):
 
     def copy(self) -> None:
         """Put the last answer (or what is written of this one) on the clipboard."""
-        if not self.last_answer:
+        text = self.worker.session.latest_text
+        if not text:
             self.voice.announce(messages.NOTHING_TO_COPY, is_error=True)
             return
-        QGuiApplication.clipboard().setText(self.last_answer)
+        QGuiApplication.clipboard().setText(text)
         self.voice.announce(messages.ANSWER_COPIED)
 
     def forget(self) -> None:

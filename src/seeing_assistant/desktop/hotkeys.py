@@ -6,6 +6,7 @@ Wayland gives X clients no global keys; there, and wherever pynput cannot start,
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import threading
@@ -14,6 +15,8 @@ from typing import Any
 
 from seeing_assistant.core import actions, messages
 from seeing_assistant.core.errors import short_reason
+
+log = logging.getLogger(__name__)
 
 _MODIFIERS = {"ctrl": "<ctrl>", "control": "<ctrl>", "alt": "<alt>", "shift": "<shift>", "super": "<cmd>",
               "win": "<cmd>", "meta": "<cmd>", "cmd": "<cmd>"}
@@ -132,5 +135,8 @@ class Hotkeys:
         """Stop listening."""
         for listener in (self._listener, self._releases):
             if listener is not None:
-                listener.stop()
+                try:
+                    listener.stop()
+                except Exception as error:  # noqa: BLE001 - seen: pynput's X record connection already closed
+                    log.info("A hotkey listener did not stop cleanly: %s", short_reason(error))
         self._listener = self._releases = None

@@ -107,18 +107,21 @@ class Listener(QObject):
         else:
             self.start()
 
-    def cancel(self, announce: bool = True) -> None:
-        """Drop the recording, or the transcription under way."""
+    def cancel_recording(self, announce: bool = True) -> None:
+        """Drop the recording under way (a tap of the Ask chord, or Stop)."""
         if self.microphone.is_recording:
             self.microphone.cancel()
             self.button.setChecked(False)
             if announce:
                 self.voice.announce(messages.LISTENING_CANCELLED)
+
+    def cancel(self) -> None:
+        """Drop the recording, and the transcription under way (Stop)."""
+        self.cancel_recording()
         if self.transcribe_id is not None:
             self.transcribe_id = None
             self.progress.hide()
-            if announce:
-                self.voice.announce(messages.LISTENING_CANCELLED)
+            self.voice.announce(messages.LISTENING_CANCELLED)
 
     def _on_transcribed(self, request_id: int, text: str, seconds: float) -> None:
         if request_id != self.transcribe_id:

@@ -204,7 +204,7 @@ class MainWindow(QMainWindow):
 
     def _ask_released(self) -> None:
         if self.listener.is_tap():
-            self.listener.cancel(announce=False)
+            self.listener.cancel_recording(announce=False)
             self._show_question_field()
         else:
             self.listener.finish()
