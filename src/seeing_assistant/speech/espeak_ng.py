@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
 
@@ -55,7 +56,8 @@ class EspeakNgSynthesizer(Synthesizer):
 
     def synthesize(self, text: str) -> Pcm:
         """The sentence as 16-bit mono PCM."""
-        return _pcm_from_wav_bytes(self._run([*self._options, "-b", "1", "--stdout", "--", text]))
+        # A WAV written to a pipe has placeholder lengths; the wave module reads up to the end of the data all the same.
+        return Pcm.from_wav(io.BytesIO(self._run([*self._options, "-b", "1", "--stdout", "--", text])))
 
     def _run(self, arguments: list[str]) -> bytes:
         try:
@@ -66,23 +68,3 @@ class EspeakNgSynthesizer(Synthesizer):
             reason = done.stderr.decode("utf-8", "replace").strip() or f"exit status {done.returncode}"
             raise RuntimeError(reason)
         return done.stdout
-
-
-def _pcm_from_wav_bytes(data: bytes) -> Pcm:
-    """Read a WAV written to a pipe, whose length fields are placeholders: everything after "data" is audio."""
-    if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
-        raise ValueError("the speech engine did not write WAV audio")
-    position = 12
-    channels, rate, width = 1, 22050, 2
-    while position + 8 <= len(data):
-        kind, size = data[position:position + 4], int.from_bytes(data[position + 4:position + 8], "little")
-        if kind == b"fmt ":
-            channels = int.from_bytes(data[position + 10:position + 12], "little")
-            rate = int.from_bytes(data[position + 12:position + 16], "little")
-            width = int.from_bytes(data[position + 22:position + 24], "little") // 8
-        elif kind == b"data":
-            audio = data[position + 8:]
-            return Pcm(audio[: len(audio) - len(audio) % (channels * width)], rate, channels, width)
-        position += 8 + size
-    raise ValueError("the speech engine's WAV audio has no data")
-

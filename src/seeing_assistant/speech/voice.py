@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import wave
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 
 @dataclass(frozen=True)
@@ -55,9 +55,10 @@ class Pcm:
         return (self.rate, self.channels, self.width)
 
     @classmethod
-    def from_wav(cls, path: str | os.PathLike[str]) -> Pcm:
-        """Read a WAV file (16-bit PCM, the format every speech engine here writes)."""
-        with wave.open(os.fspath(path), "rb") as wav:
+    def from_wav(cls, source: str | os.PathLike[str] | BinaryIO) -> Pcm:
+        """Read a WAV file or stream (16-bit PCM, the format every speech engine here writes)."""
+        target = os.fspath(source) if isinstance(source, (str, os.PathLike)) else source
+        with wave.open(target, "rb") as wav:
             return cls(wav.readframes(wav.getnframes()), wav.getframerate(), wav.getnchannels(), wav.getsampwidth())
 
     def converted(self, wanted: tuple[int, int, int]) -> Pcm:
