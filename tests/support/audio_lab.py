@@ -36,6 +36,8 @@ _SERVER_SCRIPT = "\n".join([
     "load-module module-native-protocol-unix socket={socket}",
     "load-module module-null-sink sink_name=vspeaker sink_properties=device.description=VirtualSpeaker",
     "load-module module-null-sink sink_name=vmic_feed sink_properties=device.description=VirtualMicFeed",
+    # The screen reader's own speaker: speech-dispatcher plays here, so that its voice and the app's can be told apart.
+    "load-module module-null-sink sink_name=screen_reader_speaker sink_properties=device.description=ScreenReader",
     "load-module module-remap-source master=vmic_feed.monitor source_name=vmic "
     "source_properties=device.description=VirtualMic",
     "set-default-sink vspeaker",
@@ -122,12 +124,12 @@ class PrivatePulse:
 class Recorder:
     """Records the virtual speaker: a list of (arrival time, RMS) per 5 ms block, plus the raw samples."""
 
-    def __init__(self, pulse: PrivatePulse) -> None:
+    def __init__(self, pulse: PrivatePulse, sink: str = "vspeaker") -> None:
         self.blocks: list[tuple[float, float]] = []
         self.samples = array.array("h")
         self._lock = threading.Lock()
         self._process = subprocess.Popen(
-            ["parec", "--raw", "--latency-msec=5", "-d", "vspeaker.monitor", f"--rate={RATE}", "--channels=1",
+            ["parec", "--raw", "--latency-msec=5", "-d", f"{sink}.monitor", f"--rate={RATE}", "--channels=1",
              "--format=s16le"],
             env=dict(os.environ, **pulse.env), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             preexec_fn=_die_with_parent,

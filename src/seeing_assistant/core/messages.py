@@ -213,6 +213,9 @@ NOTHING_TO_COPY = "There is no answer to copy yet."
 SETTINGS_SAVED = "Settings saved."
 # Translators: {reason} is the speech problem; shown once when the app starts without speech.
 SPEECH_OFF = "Speech is off: {reason}"
+# Translators: {reason} is why speech-dispatcher, the screen reader's speech queue, could not be reached.
+NO_SPEECH_DISPATCHER = ("The screen reader's speech (speech-dispatcher) could not be reached ({reason}): start "
+                        "your screen reader, or install speech-dispatcher, or choose the app's own voice in Settings.")
 
 # --- Hotkeys, trigger, tray -------------------------------------------------------------------------------------
 

@@ -1,0 +1,212 @@
+"""Speaking through the screen reader on Linux: speech-dispatcher, the queue Orca itself speaks through.
+
+The answer is handed to speech-dispatcher over its SSIP socket a sentence at a time, at priority ``message`` (the
+one Orca uses): speech-dispatcher then plays the app's sentences and Orca's speech one after the other, never at the
+same time, and neither cuts the other off mid-sentence (measured with two clients on one server: ``text`` was
+cancelled whenever Orca spoke, ``important`` cut Orca off). Only one sentence is in speech-dispatcher at a time, so
+that Orca's next words wait at most for the end of the sentence being said, not for the whole answer. Stop sends
+``CANCEL SELF``, which silences this app's speech and never Orca's (Qt's speechd engine cancels every client's).
+
+The user's own voice, rate and output module are used: the screen reader's settings, not the app's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import queue
+import socket
+import threading
+from collections import deque
+from collections.abc import Callable
+
+from seeing_assistant.core import messages
+from seeing_assistant.core.errors import SpeechUnavailableError, short_reason
+from seeing_assistant.speech.speaker import Speaker
+
+log = logging.getLogger(__name__)
+
+CLIENT_NAME = "user:seeing-assistant:main"
+REPLY_TIMEOUT_S = 5.0
+# SSIP event codes, sent unprompted once notifications are on.
+BEGIN, END, CANCELED = "701", "702", "703"
+
+
+def socket_path() -> str:
+    """Where speech-dispatcher listens: ``SPEECHD_ADDRESS`` (``unix_socket:PATH``), else the user's runtime folder."""
+    address = os.environ.get("SPEECHD_ADDRESS", "")
+    if address.startswith("unix_socket:"):
+        return address.split(":", 1)[1]
+    runtime = os.environ.get("XDG_RUNTIME_DIR") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(runtime, "speech-dispatcher", "speechd.sock")
+
+
+class SsipConnection:
+    """One SSIP connection: commands get their replies in order; events go to ``on_event(code, message id)``.
+
+    Replies are read on a thread of its own, which also delivers the events; commands may come from any thread.
+    """
+
+    def __init__(self, on_event: Callable[[str, int], None], path: str | None = None,
+                 client_name: str = CLIENT_NAME) -> None:
+        self.path = path or socket_path()
+        self._on_event = on_event
+        self._replies: queue.Queue[list[str]] = queue.Queue()
+        self._command_lock = threading.Lock()
+        self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            self._socket.connect(self.path)
+        except OSError as error:
+            self._socket.close()
+            raise SpeechUnavailableError(messages.NO_SPEECH_DISPATCHER.format(reason=short_reason(error))) from None
+        self._reader = threading.Thread(target=self._read, name="seeing-assistant-ssip", daemon=True)
+        self._reader.start()
+        self.command(f"SET SELF CLIENT_NAME {client_name}")
+        self.command("SET SELF PRIORITY message")
+        self.command("SET SELF NOTIFICATION ALL on")
+
+    def command(self, line: str, data: str | None = None) -> list[str]:
+        """Send one command (with ``data`` for SPEAK) and return its reply lines; SpeechUnavailableError on failure."""
+        with self._command_lock:
+            try:
+                self._socket.sendall((line + "\r\n").encode("utf-8"))
+                reply = self._replies.get(timeout=REPLY_TIMEOUT_S)
+                if data is not None and reply[-1].startswith("230"):
+                    # A line that starts with "." is escaped by doubling it; a lone "." ends the text.
+                    lines = ["." + text if text.startswith(".") else text for text in data.splitlines() or [""]]
+                    self._socket.sendall(("\r\n".join(lines) + "\r\n.\r\n").encode("utf-8"))
+                    reply = self._replies.get(timeout=REPLY_TIMEOUT_S)
+            except (OSError, queue.Empty) as error:
+                raise SpeechUnavailableError(
+                    messages.NO_SPEECH_DISPATCHER.format(reason=short_reason(error) or "no reply")) from None
+        if not reply[-1][:1] == "2":
+            raise SpeechUnavailableError(messages.NO_SPEECH_DISPATCHER.format(reason=reply[-1]))
+        return reply
+
+    def speak(self, text: str) -> int:
+        """Queue ``text``; the message id speech-dispatcher gave it."""
+        reply = self.command("SPEAK", data=text)
+        return int(reply[0][4:])
+
+    def _read(self) -> None:
+        pending: list[str] = []
+        with contextlib.suppress(OSError, ValueError), self._socket.makefile("rb") as stream:
+            for raw in stream:
+                line = raw.decode("utf-8", "replace").rstrip("\r\n")
+                pending.append(line)
+                if len(line) > 3 and line[3] == "-":
+                    continue  # more lines of the same reply or event follow
+                if line.startswith("7"):
+                    with contextlib.suppress(ValueError):
+                        self._on_event(line[:3], int(pending[0][4:]))
+                else:
+                    self._replies.put(pending)
+                pending = []
+
+    def close(self) -> None:
+        """Say goodbye and close the socket."""
+        with contextlib.suppress(SpeechUnavailableError):
+            self.command("QUIT")
+        with contextlib.suppress(OSError):
+            self._socket.shutdown(socket.SHUT_RDWR)
+        self._socket.close()
+
+
+class ScreenReaderSpeaker(Speaker):
+    """Speaks through speech-dispatcher, one sentence in flight at a time; ``stop`` cancels this app's speech only.
+
+    Signals nothing by itself; ``errors`` holds a sentence for each failure, and ``on_error`` is called with it.
+    """
+
+    def __init__(self, path: str | None = None, max_words: int = 25) -> None:
+        super().__init__(max_words)
+        self.errors: list[str] = []
+        self.on_error: Callable[[str], None] | None = None
+        self.on_event: Callable[[str, int], None] | None = None  # each SSIP event, after it is handled (tests)
+        self._waiting: deque[tuple[int, str]] = deque()  # (generation, sentence) not yet handed over
+        self._in_flight: int | None = None  # the message id speech-dispatcher is saying or holds
+        self._generation = 0
+        self._is_closed = False
+        self._changed = threading.Condition()
+        self.connection = SsipConnection(self._on_event, path)
+        self._sender = threading.Thread(target=self._send, name="seeing-assistant-screen-reader", daemon=True)
+        self._sender.start()
+
+    def earcon(self, name: str) -> None:
+        """No earcons: the screen reader's user hears speech in the screen reader's own voice only."""
+
+    def _speak(self, sentence: str) -> None:
+        super()._speak(sentence)
+        with self._changed:
+            self._waiting.append((self._generation, sentence))
+            self._changed.notify_all()
+
+    def _silence(self) -> None:
+        with self._changed:
+            self._generation += 1
+            self._waiting.clear()
+            was_speaking = self._in_flight is not None
+            self._changed.notify_all()
+        if was_speaking:
+            self._cancel_sent()
+
+    def _cancel_sent(self) -> None:
+        try:
+            self.connection.command("CANCEL SELF")
+        except SpeechUnavailableError as error:
+            self._failed(str(error))
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until every sentence handed over has been spoken (or dropped)."""
+        with self._changed:
+            return self._changed.wait_for(lambda: not self._waiting and self._in_flight is None, timeout)
+
+    def close(self) -> None:
+        """Cancel what is left and end the connection."""
+        self.stop()
+        with self._changed:
+            self._is_closed = True
+            self._changed.notify_all()
+        self._sender.join(REPLY_TIMEOUT_S)
+        self.connection.close()
+
+    def _send(self) -> None:
+        while True:
+            with self._changed:
+                self._changed.wait_for(lambda: self._is_closed or (self._waiting and self._in_flight is None))
+                if self._is_closed:
+                    return
+                generation, sentence = self._waiting.popleft()
+                if generation != self._generation:
+                    continue
+                self._in_flight = -1  # handed over; its id comes with the reply
+            try:
+                message_id = self.connection.speak(sentence)
+            except SpeechUnavailableError as error:
+                self._failed(str(error))
+                with self._changed:
+                    self._in_flight = None
+                    self._changed.notify_all()
+                continue
+            with self._changed:
+                if self._in_flight == -1:  # its END may already have come, on the reader's thread
+                    self._in_flight = message_id
+                stale = generation != self._generation
+            if stale:
+                self._cancel_sent()  # stopped while it was being handed over
+
+    def _on_event(self, code: str, message_id: int) -> None:
+        if code in (END, CANCELED):
+            with self._changed:
+                if self._in_flight in (message_id, -1):
+                    self._in_flight = None
+                    self._changed.notify_all()
+        if self.on_event is not None:
+            self.on_event(code, message_id)
+
+    def _failed(self, problem: str) -> None:
+        log.warning("Speech through the screen reader failed: %s", problem)
+        self.errors.append(problem)
+        if self.on_error is not None:
+            self.on_error(problem)

@@ -1,0 +1,135 @@
+"""Speaking through the screen reader's queue: a real speech-dispatcher (eSpeak NG) playing on its own virtual
+speaker, with a stand-in screen reader that speaks through the same queue as Orca does (priority "message")."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from seeing_assistant.core.errors import SpeechUnavailableError
+from seeing_assistant.speech.speech_dispatcher import BEGIN, CANCELED, END, ScreenReaderSpeaker, SsipConnection
+from tests.support.audio_lab import PrivatePulse, Recorder
+from tests.support.speech_dispatcher import SINK, PrivateSpeechDispatcher
+
+pytestmark = pytest.mark.audio
+
+ANSWER = ("The window shows a settings page. There are three buttons at the bottom. The first one says Save. "
+          "The second one says Cancel. The third one says Help.")
+
+
+@pytest.fixture
+def speechd(audio_server: PrivatePulse, monkeypatch: pytest.MonkeyPatch) -> Iterator[PrivateSpeechDispatcher]:
+    with PrivateSpeechDispatcher(audio_server) as server:
+        for name, value in server.env.items():
+            monkeypatch.setenv(name, value)
+        yield server
+
+
+class Timeline:
+    """Who spoke when, from speech-dispatcher's own BEGIN and END events (monotonic times)."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[float, str, str, int]] = []
+        self._lock = threading.Lock()
+
+    def listener(self, who: str) -> Callable[[str, int], None]:
+        def on_event(code: str, message_id: int) -> None:
+            with self._lock:
+                self.events.append((time.monotonic(), who, code, message_id))
+        return on_event
+
+    def spans(self, who: str) -> list[tuple[float, float]]:
+        begun: dict[int, float] = {}
+        spans = []
+        for stamp, speaker, code, message_id in list(self.events):
+            if speaker != who:
+                continue
+            if code == BEGIN:
+                begun[message_id] = stamp
+            elif code in (END, CANCELED) and message_id in begun:
+                spans.append((begun.pop(message_id), stamp))
+        return spans
+
+    def codes(self, who: str) -> list[str]:
+        return [code for _, speaker, code, _ in list(self.events) if speaker == who]
+
+
+def overlap_s(first: list[tuple[float, float]], second: list[tuple[float, float]]) -> float:
+    return sum(max(0.0, min(end_a, end_b) - max(start_a, start_b)) for start_a, end_a in first
+               for start_b, end_b in second)
+
+
+def test_an_answer_is_spoken_in_the_screen_readers_voice_and_not_by_the_app(speechd: PrivateSpeechDispatcher,
+                                                                             audio_server: PrivatePulse) -> None:
+    with Recorder(audio_server, SINK) as screen_reader, Recorder(audio_server) as app_speaker:
+        speaker = ScreenReaderSpeaker()
+        started = time.monotonic()
+        for word in ANSWER.split():
+            speaker.feed(word + " ")
+        speaker.finish()
+        assert speaker.wait(60)
+        ended = time.monotonic()
+        speaker.close()
+        assert screen_reader.loud_seconds(started, ended) > 3.0  # five sentences of speech
+        assert app_speaker.loud_seconds(started, ended) == 0
+    assert speaker.sentences == [sentence.strip() + "." for sentence in ANSWER.split(".") if sentence.strip()]
+    assert speaker.errors == []
+
+
+def test_the_app_and_the_screen_reader_take_turns_and_never_cut_each_other_off(
+        speechd: PrivateSpeechDispatcher) -> None:
+    timeline = Timeline()
+    screen_reader = SsipConnection(timeline.listener("screen reader"), client_name="user:orca:default")
+    speaker = ScreenReaderSpeaker()
+    speaker.on_event = timeline.listener("app")
+    for word in ANSWER.split():
+        speaker.feed(word + " ")
+        if word == "bottom.":  # the user moves focus while the answer is read: Orca speaks at once
+            screen_reader.speak("Cancel, push button.")
+    speaker.finish()
+    assert speaker.wait(60)
+    screen_reader.speak("Help, push button.")
+    deadline = time.monotonic() + 20
+    while timeline.codes("screen reader").count(END) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    speaker.close()
+    screen_reader.close()
+    assert CANCELED not in timeline.codes("screen reader") and CANCELED not in timeline.codes("app")
+    assert len(timeline.spans("app")) == 5 and len(timeline.spans("screen reader")) == 2
+    assert overlap_s(timeline.spans("app"), timeline.spans("screen reader")) == 0
+    # Orca's words came before the end of the answer: they waited for one sentence, not for the whole answer.
+    assert timeline.spans("screen reader")[0][1] < timeline.spans("app")[-1][0]
+
+
+def test_stop_silences_the_apps_speech_and_never_the_screen_readers(speechd: PrivateSpeechDispatcher,
+                                                                     audio_server: PrivatePulse) -> None:
+    timeline = Timeline()
+    screen_reader = SsipConnection(timeline.listener("screen reader"), client_name="user:orca:default")
+    speaker = ScreenReaderSpeaker()
+    speaker.on_event = timeline.listener("app")
+    with Recorder(audio_server, SINK) as recording:
+        speaker.feed("A long sentence that goes on and on about the many things this screen shows, one by one. "
+                     "Another sentence that should never be heard.")
+        assert recording.first_loud(time.monotonic() - 0.01) is not None
+        screen_reader.speak("Stop, push button.")
+        stopped = time.monotonic()
+        speaker.stop()
+        assert speaker.wait(5)
+        deadline = time.monotonic() + 20
+        while END not in timeline.codes("screen reader") and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert timeline.codes("app").count(CANCELED) == 1 and timeline.codes("screen reader") == [BEGIN, END]
+    assert timeline.spans("screen reader")[0][0] - stopped < 1.0  # Orca's words came at once, not after the answer
+    assert timeline.codes("app").count(BEGIN) == 1  # the second sentence was never spoken
+    speaker.close()
+    screen_reader.close()
+
+
+def test_without_speech_dispatcher_there_is_one_sentence_saying_what_to_do(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
+    monkeypatch.setenv("SPEECHD_ADDRESS", f"unix_socket:{tmp_path}/none.sock")
+    with pytest.raises(SpeechUnavailableError, match=r"speech-dispatcher\) could not be reached .*own voice"):
+        ScreenReaderSpeaker()
