@@ -15,6 +15,7 @@ from tests.support.audio_lab import SPOKEN_QUESTION, PrivatePulse, Recorder
 from tests.support.cli import cli_env
 from tests.support.netguard.sitecustomize import refuse_internet
 from tests.support.random_models import build_llava
+from tests.support.speech_dispatcher import PrivateSpeechDispatcher
 
 
 @pytest.fixture(scope="session")
@@ -110,6 +111,15 @@ def audio_server() -> Iterator[PrivatePulse]:
 def recorder(audio_server: PrivatePulse) -> Iterator[Recorder]:
     with Recorder(audio_server) as recording:
         yield recording
+
+
+@pytest.fixture
+def speechd(audio_server: PrivatePulse, monkeypatch: pytest.MonkeyPatch) -> Iterator[PrivateSpeechDispatcher]:
+    """A private speech-dispatcher (the screen reader's speech queue) on its own virtual speaker, for this test."""
+    with PrivateSpeechDispatcher(audio_server) as server:
+        for name, value in server.env.items():
+            monkeypatch.setenv(name, value)
+        yield server
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import pytest
 from seeing_assistant import speech
 from tests.support.audio_lab import PrivatePulse, Recorder, speech_profile
 from tests.support.cli import COMMAND, run_cli
+from tests.support.speech_dispatcher import SINK, PrivateSpeechDispatcher
 
 
 def test_say_writes_speech_to_a_wav_file(env: dict[str, str], tmp_path: Path) -> None:
@@ -114,3 +115,26 @@ def test_doctor_lists_the_speech_engine_voices_and_outputs(audio_server: Private
     assert "English (America) [gmw/en-US]" in report
     assert "audio outputs: VirtualSpeaker (default)" in report
     assert "audio outputs: none: No audio output device was found" in run_cli(["doctor"], no_audio_env).stdout
+
+
+@pytest.mark.audio
+def test_describe_speak_through_the_screen_reader_is_heard_in_its_voice_only(
+        speechd: PrivateSpeechDispatcher, audio_server: PrivatePulse, tiny_model: Path, photo: Path,
+        env: dict[str, str]) -> None:
+    with Recorder(audio_server, SINK) as screen_reader, Recorder(audio_server) as app_voice:
+        started = time.monotonic()
+        done = run_cli(["describe", str(photo), "--model", str(tiny_model), "--max-new-tokens", "20", "--speak",
+                        "screen-reader", "--earcons"], {**env, **speechd.env})
+        ended = time.monotonic()
+        assert (done.returncode, done.stderr) == (0, "")
+        assert screen_reader.loud_seconds(started, ended) > 0.5 and app_voice.loud_seconds(started, ended) == 0
+
+
+def test_speak_through_an_unreachable_screen_reader_prints_the_answer_and_one_warning(
+        tiny_model: Path, photo: Path, env: dict[str, str], tmp_path: Path) -> None:
+    done = run_cli(["describe", str(photo), "--model", str(tiny_model), "--max-new-tokens", "10", "--speak",
+                    "screen-reader"], {**env, "SPEECHD_ADDRESS": f"unix_socket:{tmp_path}/none.sock"})
+    assert done.returncode == 0 and done.stdout.strip()
+    assert len(done.stderr.splitlines()) == 1
+    assert done.stderr.startswith("seeing-assistant: warning: The screen reader's speech (speech-dispatcher) could "
+                                  "not be reached")

@@ -36,7 +36,7 @@ def test_a_first_start_without_a_settings_file_uses_the_defaults_quietly() -> No
 
 
 def test_saved_settings_come_back_the_same(config_dir: Path) -> None:
-    chosen = settings.Settings(rate=220, volume=0.5, speak_automatically=False, voice="Alex", max_new_tokens=123)
+    chosen = settings.Settings(rate=220, volume=0.5, spoken_by="screen-reader", voice="Alex", max_new_tokens=123)
     path = settings.save(chosen)
     assert path == config_dir / settings.FILE_NAME
     assert settings.load() == (chosen, None)
@@ -59,11 +59,11 @@ def test_a_damaged_file_is_kept_as_broken_and_the_defaults_are_used(config_dir: 
 
 
 def test_a_value_of_the_wrong_kind_is_named_and_the_defaults_are_used(config_dir: Path) -> None:
-    write(config_dir, json.dumps({"speak_automatically": "yes", "volume": 0.5}))
+    write(config_dir, json.dumps({"earcons": "yes", "volume": 0.5}))
     loaded, problem = settings.load()
     assert loaded == settings.Settings()
     assert is_one_sentence(problem)
-    assert problem is not None and "speak_automatically" in problem
+    assert problem is not None and "earcons" in problem
     assert (config_dir / "settings.json.broken").exists()
 
 
@@ -87,3 +87,11 @@ def test_start_at_login_writes_and_removes_the_autostart_entry(tmp_path: Path, m
     settings.set_start_at_login(False, "/opt/bin/seeing-assistant")
     assert not entry.exists()
     settings.set_start_at_login(False, "/opt/bin/seeing-assistant")  # removing it twice is fine
+
+
+def test_who_speaks_is_a_known_choice_and_the_first_versions_switch_is_kept(config_dir: Path) -> None:
+    write(config_dir, json.dumps({"speak_automatically": False, "volume": 0.5}))  # answers were not read aloud
+    assert settings.load() == (settings.Settings(spoken_by="none", volume=0.5), None)
+    write(config_dir, json.dumps({"spoken_by": "the neighbour"}))
+    loaded, problem = settings.load()
+    assert loaded.spoken_by == "auto" and problem is not None and "spoken_by" in problem

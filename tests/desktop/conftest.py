@@ -27,7 +27,7 @@ def make_window(qtbot: QtBot) -> Iterator[Callable[..., MainWindow]]:
     made: list[MainWindow] = []
 
     def make(engine: Any = None, factory: Any = None, **chosen: Any) -> MainWindow:
-        options: dict[str, Any] = {"hide_window_when_capturing": False, "speak_automatically": True, **chosen}
+        options: dict[str, Any] = {"hide_window_when_capturing": False, "spoken_by": "app", **chosen}
         window = MainWindow(settings.Settings(**options), factory=factory or (lambda _: engine or ScriptedEngine()),
                             speaker=speech.SilentSpeaker(), save_settings=False)
         qtbot.addWidget(window)

@@ -363,7 +363,7 @@ def test_describe_window_falls_back_to_the_screen_with_a_note(make_window: Calla
 
 def test_settings_are_saved_in_the_config_folder_and_a_corrupt_file_is_replaced(config_dir: Path) -> None:
     assert settings.load() == (settings.Settings(), None)
-    chosen = settings.Settings(model="/models/x", rate=200, speak_automatically=False)
+    chosen = settings.Settings(model="/models/x", rate=200, spoken_by="none")
     path = settings.save(chosen)
     assert path == config_dir / "settings.json" and settings.load() == (chosen, None)
     path.write_text("{not json")
@@ -392,9 +392,9 @@ def test_the_settings_dialog_saves_and_a_new_model_reloads(make_window: Callable
         if widget.focusPolicy() != Qt.FocusPolicy.NoFocus and widget.isVisibleTo(dialog) and not is_part:
             assert QAccessible.queryAccessibleInterface(widget).text(QAccessible.Text.Name), widget
     dialog.model.setText("/models/other")
-    dialog.speak.setChecked(False)
+    dialog.spoken_by.setCurrentIndex(dialog.spoken_by.findData("none"))
     chosen = dialog.chosen()
-    assert chosen.model == "/models/other" and not chosen.speak_automatically
+    assert chosen.model == "/models/other" and chosen.spoken_by == "none"
     window.apply_settings(chosen)
     assert settings.load() == (chosen, None)
     assert window.settings == chosen

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -18,14 +18,6 @@ pytestmark = pytest.mark.audio
 
 ANSWER = ("The window shows a settings page. There are three buttons at the bottom. The first one says Save. "
           "The second one says Cancel. The third one says Help.")
-
-
-@pytest.fixture
-def speechd(audio_server: PrivatePulse, monkeypatch: pytest.MonkeyPatch) -> Iterator[PrivateSpeechDispatcher]:
-    with PrivateSpeechDispatcher(audio_server) as server:
-        for name, value in server.env.items():
-            monkeypatch.setenv(name, value)
-        yield server
 
 
 class Timeline:

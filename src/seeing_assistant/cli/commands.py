@@ -42,13 +42,16 @@ def _open_speaker(args: argparse.Namespace) -> Speaker | None:
     returned). For ``--audio-out`` and ``say`` that is an error, since what the user asked for cannot be made.
     """
     from seeing_assistant import speech
+    from seeing_assistant.speech import routes, screen_reader
 
     voice = speech.VoiceSettings.of(args)
-    if args.audio_out or args.command == "say":
+    if args.audio_out or args.command == "say":  # a file, or the app's own voice: what was asked for, or an error
         return speech.open_speaker(voice, audio_out=args.audio_out, earcons=args.earcons)
-    if not args.speak:
+    if args.speak in (None, routes.NO_ONE):
         return None
-    speaker, problem = speech.open_speaker_or_silent(voice, earcons=args.earcons)
+    running = args.speak == routes.AUTOMATIC and routes.has_screen_reader_route() and screen_reader.is_running_now()
+    speaker, _, problem = routes.open_route(routes.resolve(args.speak, running), voice, earcons=args.earcons,
+                                            fall_back=args.speak == routes.AUTOMATIC)
     if problem is not None:
         print_warning(problem)
         return None
@@ -75,9 +78,8 @@ def _finish_speech(speaker: Speaker | None, is_stopped: bool) -> None:
         raise
     finally:
         speaker.close()
-        if isinstance(speaker, VoiceSpeaker):
-            for problem in dict.fromkeys(speaker.errors):
-                print_warning(problem)
+        for problem in dict.fromkeys(speaker.errors):
+            print_warning(problem)
 
 
 def run_describe(args: argparse.Namespace) -> int:

@@ -128,7 +128,9 @@ def build_parser(commands: Mapping[str, Command]) -> argparse.ArgumentParser:
     describe.add_argument("--task", choices=list(tasks.TASKS), metavar="NAME",
                           help="preset: " + ", ".join(tasks.TASKS) + " (default: screen with --screen, else photo)")
     describe.add_argument("--question-audio", metavar="FILE.wav", help="a spoken question, transcribed first")
-    describe.add_argument("--speak", action="store_true", help="speak the answer while it is written")
+    describe.add_argument("--speak", nargs="?", const="auto", choices=limits.SPOKEN_BY_CHOICES, metavar="WHO",
+                          help="speak the answer while it is written, by: auto (the default: the screen reader when "
+                               "one is running, else the app's own voice), screen-reader, app or none")
     describe.add_argument("--json", action="store_true", help="print one JSON object with the answer and timings")
 
     command("app", "open the desktop app (also what running with no command, or with options only, does)",

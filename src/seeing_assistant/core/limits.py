@@ -21,6 +21,9 @@ VOLUME = Bounds(0.0, 1.0)
 ANSWER_TOKENS = Bounds(1, 4096)  # the longest answer, in new tokens
 DEFAULT_MAX_NEW_TOKENS = 400
 
+# Who speaks the answers: "auto" is the screen reader when one is running, otherwise the app's own voice.
+SPOKEN_BY_CHOICES = ("auto", "screen-reader", "app", "none")
+
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")  # "cuda:N" is accepted too
 DTYPE_CHOICES = ("auto", "float16", "bfloat16", "float32")
 QUANTIZE_CHOICES = ("4bit", "8bit")

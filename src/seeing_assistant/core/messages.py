@@ -213,6 +213,17 @@ NOTHING_TO_COPY = "There is no answer to copy yet."
 SETTINGS_SAVED = "Settings saved."
 # Translators: {reason} is the speech problem; shown once when the app starts without speech.
 SPEECH_OFF = "Speech is off: {reason}"
+# Translators: who reads the answers aloud, shown in Settings and in the status line.
+SPOKEN_BY_LABELS = {
+    "auto": "Automatic: the screen reader when one is running",
+    "screen-reader": "The screen reader",
+    "app": "The app's own voice",
+    "none": "No one (text only)",
+}
+# Translators: {who} is one of "the screen reader", "the app's own voice".
+SPOKEN_BY_NOW = "Answers are spoken by {who}."
+ANSWERS_NOT_SPOKEN = "Answers are not spoken: text only."
+SPOKEN_BY_WHO = {"screen-reader": "the screen reader", "app": "the app's own voice"}
 # Translators: {reason} is why speech-dispatcher, the screen reader's speech queue, could not be reached.
 NO_SPEECH_DISPATCHER = ("The screen reader's speech (speech-dispatcher) could not be reached ({reason}): start "
                         "your screen reader, or install speech-dispatcher, or choose the app's own voice in Settings.")

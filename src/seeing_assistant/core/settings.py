@@ -33,7 +33,7 @@ class Settings:
     voice: str | None = None
     rate: int | None = None
     volume: float = 1.0
-    speak_automatically: bool = True
+    spoken_by: str = "auto"  # one of limits.SPOKEN_BY_CHOICES
     earcons: bool = True
     hide_window_when_capturing: bool = True
     default_task: str = tasks.DEFAULT_TASK
@@ -56,6 +56,8 @@ class Settings:
             wrong.append("volume")
         if self.default_task not in tasks.TASKS:
             wrong.append("default_task")
+        if self.spoken_by not in limits.SPOKEN_BY_CHOICES:
+            wrong.append("spoken_by")
         if self.max_new_tokens not in limits.ANSWER_TOKENS:
             wrong.append("max_new_tokens")
         if not self.model.strip():
@@ -95,6 +97,8 @@ def load() -> tuple[Settings, str | None]:
             raise TypeError("not an object")
         known = {field.name: field for field in fields(Settings)}
         values: dict[str, Any] = {name: value for name, value in data.items() if name in known}
+        if data.get("speak_automatically") is False and "spoken_by" not in data:
+            values["spoken_by"] = "none"  # the first version's "Speak answers automatically" turned off
         settings = Settings(**values)
         _check_types(settings)
     except (ValueError, TypeError) as error:
@@ -111,7 +115,7 @@ def load() -> tuple[Settings, str | None]:
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "model": (str,), "device": (str,), "dtype": (str,), "quantize": (str, type(None)), "voice": (str, type(None)),
-    "rate": (int, type(None)), "volume": (float, int), "speak_automatically": (bool,), "earcons": (bool,),
+    "rate": (int, type(None)), "volume": (float, int), "spoken_by": (str,), "earcons": (bool,),
     "hide_window_when_capturing": (bool,), "default_task": (str,), "max_new_tokens": (int,), "hotkeys": (dict,),
     "start_minimised": (bool,), "start_at_login": (bool,), "asr_model": (str,),
 }

@@ -53,8 +53,9 @@ class Answerer(QObject):
 
     def load(self, chosen: settings.Settings) -> None:
         """Load the model (and the speech recogniser) in the background, once the event loop runs."""
-        QTimer.singleShot(0, lambda: self.worker.load_requested.emit(EngineSettings.of(chosen)))
-        QTimer.singleShot(0, lambda: self.worker.asr_load_requested.emit(chosen.asr_model))
+        # The worker is the timers' context: a window closed before they fire takes them with it.
+        QTimer.singleShot(0, self.worker, lambda: self.worker.load_requested.emit(EngineSettings.of(chosen)))
+        QTimer.singleShot(0, self.worker, lambda: self.worker.asr_load_requested.emit(chosen.asr_model))
 
     @property
     def is_busy(self) -> bool:

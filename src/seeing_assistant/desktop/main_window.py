@@ -80,6 +80,7 @@ class MainWindow(QMainWindow):
         self.setAccessibleName(messages.APP_NAME)
         self._build()
         self.voice = Voice(chosen, self.status, speaker, self)
+        self.statusBar().addPermanentWidget(self.voice.spoken_by)
         self.answers = Answerer(factory, recognizer_factory, self.voice, self.conversation, self.progress, self)
         self.listener = Listener(self.answers, self.voice, self.speak_button, self.progress, self)
         self.capturer = Capturer(self, self.voice, self.answers.stop_current,

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from seeing_assistant import speech
-from seeing_assistant.core import limits, settings, tasks
+from seeing_assistant.core import limits, messages, settings, tasks
 from seeing_assistant.core.actions import DEFAULT_HOTKEYS
 
 
@@ -85,8 +85,11 @@ class SettingsDialog(QDialog):
         self.volume.setRange(limits.VOLUME.low, limits.VOLUME.high)
         self.volume.setSingleStep(0.1)
         self.volume.setValue(current.volume)
-        self.speak = checkbox("S&peak answers automatically", "Read each answer aloud while it is written",
-                              current.speak_automatically)
+        self.spoken_by = named(QComboBox(), "Answers are spoken by",
+                               "Who reads each answer aloud while it is written; automatic follows the screen reader")
+        for choice in limits.SPOKEN_BY_CHOICES:
+            self.spoken_by.addItem(messages.SPOKEN_BY_LABELS[choice], choice)
+        self.spoken_by.setCurrentIndex(max(0, self.spoken_by.findData(current.spoken_by)))
         self.earcons = checkbox("Play &sounds at start and end", "Short sounds when an answer starts, ends or fails",
                                 current.earcons)
         self.hide_window = checkbox("&Hide this window while capturing",
@@ -112,7 +115,8 @@ class SettingsDialog(QDialog):
         for label, widget in (("&Model:", self.model), ("Spee&ch recognition model:", self.asr_model),
                               ("&Device:", self.device), ("P&recision:", self.dtype),
                               ("", self.four_bit), ("&Voice:", self.voice), ("R&ate:", self.rate),
-                              ("Vol&ume:", self.volume), ("", self.speak), ("", self.earcons),
+                              ("Vol&ume:", self.volume), ("Answers are s&poken by:", self.spoken_by),
+                              ("", self.earcons),
                               ("", self.hide_window), ("Default &task:", self.default_task),
                               ("Ma&ximum answer length:", self.max_tokens), ("", self.start_minimised),
                               ("", self.start_at_login),
@@ -144,7 +148,7 @@ class SettingsDialog(QDialog):
             voice=self.chosen_voice(),
             rate=self.rate.value() if self.rate.value() in limits.RATE else None,
             volume=round(self.volume.value(), 2),
-            speak_automatically=self.speak.isChecked(),
+            spoken_by=self.spoken_by.currentData(),
             earcons=self.earcons.isChecked(),
             hide_window_when_capturing=self.hide_window.isChecked(),
             default_task=self.default_task.currentData(),

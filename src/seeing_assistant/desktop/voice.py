@@ -1,20 +1,31 @@
-"""The app's voice: the current speaker, opened from the settings, reopened when they change, its failures told.
+"""The app's voice: who speaks the answers (the screen reader, the app's own voice, or no one), and every status.
 
-Every status goes through :meth:`Voice.announce`: shown, announced to screen readers and, for errors and when
-asked, spoken (with the error earcon).
+Every status goes through :meth:`Voice.announce` and reaches the user through exactly one channel, so that no
+sentence is ever said twice or by two voices at once:
+
+- answers spoken by the screen reader: statuses go into the screen reader's own speech queue, in order with the
+  answer (Orca before version 46 ignores AT-SPI announcements), and are not also announced;
+- answers spoken by the app's own voice: errors (and what the caller asks to be spoken) are said by the app and,
+  while a screen reader runs, not also announced to it; other statuses are announced for the screen reader;
+- no one: statuses are announced only.
+
+"Automatic" follows the screen reader: when one starts or stops while the app runs, the speaker changes with it.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt
+from PySide6.QtWidgets import QLabel
 
 from seeing_assistant import speech
 from seeing_assistant.core import messages, settings
 from seeing_assistant.desktop.widgets import Relay, StatusLine
+from seeing_assistant.speech import routes
+from seeing_assistant.speech.screen_reader import ScreenReaderWatcher
 
 
 class Voice(QObject):
-    """Owns the speaker; ``speaker`` is always usable (a silent one when there is no sound)."""
+    """Owns the speaker; ``speaker`` is always usable (a silent one when nothing can be heard)."""
 
     def __init__(self, chosen: settings.Settings, status: StatusLine, speaker: speech.Speaker | None = None,
                  parent: QObject | None = None) -> None:
@@ -22,44 +33,79 @@ class Voice(QObject):
         self.settings = chosen
         self.status = status
         self.problem: str | None = None  # why speech is off, told at start-up
+        self.spoken_by = QLabel()  # the status bar's note of who speaks the answers
+        self.spoken_by.setAccessibleDescription("Who reads the answers aloud")
+        self.screen_reader = ScreenReaderWatcher(self)
+        self.screen_reader.changed.connect(self._screen_reader_changed)
         self._failures = Relay(self)
         self._failures.sentence.connect(self._on_speech_failed, Qt.ConnectionType.QueuedConnection)
-        self.speaker = speaker if speaker is not None else self._open()
+        self._owns_speaker = speaker is None
+        if speaker is None:
+            self.speaker, self.route = self._open()
+        else:  # handed in (tests, benchmarks): it is the app's voice, unless answers are text only
+            self.speaker = speaker
+            self.route = routes.NO_ONE if chosen.spoken_by == routes.NO_ONE else routes.APP_VOICE
         self._watch(self.speaker)
+        self._show_route()
 
     @property
     def is_speaking_answers(self) -> bool:
-        """Whether answers (and "You asked") are read aloud."""
-        return self.settings.speak_automatically
+        """Whether answers (and "You asked") are read aloud, by anyone."""
+        return self.route != routes.NO_ONE
 
-    def _open(self) -> speech.Speaker:
-        speaker, reason = speech.open_speaker_or_silent(speech.VoiceSettings.of(self.settings),
-                                                        earcons=self.settings.earcons)
+    def _open(self) -> tuple[speech.Speaker, str]:
+        route = routes.resolve(self.settings.spoken_by, self.screen_reader.is_running)
+        speaker, taken, reason = routes.open_route(route, speech.VoiceSettings.of(self.settings),
+                                                   earcons=self.settings.earcons,
+                                                   fall_back=self.settings.spoken_by == routes.AUTOMATIC)
         self.problem = messages.SPEECH_OFF.format(reason=reason) if reason else None
-        return speaker
+        return speaker, taken
 
     def _watch(self, speaker: speech.Speaker) -> None:
-        if isinstance(speaker, speech.VoiceSpeaker):
-            speaker.on_error = self._failures.sentence.emit  # from the speech thread, queued to this one
+        speaker.on_error = self._failures.sentence.emit  # from a speech thread, queued to this one
+
+    def _show_route(self) -> str:
+        who = messages.SPOKEN_BY_WHO.get(self.route)
+        text = messages.SPOKEN_BY_NOW.format(who=who) if who else messages.ANSWERS_NOT_SPOKEN
+        self.spoken_by.setText(text)
+        return text
 
     def reopen(self, chosen: settings.Settings) -> None:
-        """Use new voice settings: the speaker is made anew; if that fails, speech is off and the user is told."""
+        """Use new voice settings: the speaker is made anew; if that fails, the user is told why there is no sound."""
         self.settings = chosen
-        if not isinstance(self.speaker, speech.VoiceSpeaker):
-            return  # a silent speaker handed in (tests), or none could be opened: nothing to change
+        if not self._owns_speaker:
+            self.route = routes.NO_ONE if chosen.spoken_by == routes.NO_ONE else routes.APP_VOICE
+            self._show_route()
+            return
         self.speaker.close()
-        self.speaker = self._open()
+        self.speaker, self.route = self._open()
         self._watch(self.speaker)
-        if self.problem:
-            self.announce(self.problem, is_error=True)
+        told = self._show_route()
+        self.announce(self.problem or told, is_error=self.problem is not None)
+
+    def _screen_reader_changed(self, is_running: bool) -> None:
+        if (self._owns_speaker and self.settings.spoken_by == routes.AUTOMATIC
+                and routes.resolve(routes.AUTOMATIC, is_running) != self.route):
+            self.reopen(self.settings)
 
     def announce(self, text: str, is_error: bool = False, speak: bool = False) -> None:
-        """Show ``text`` in the status line and announce it to screen readers (and speak it, if asked)."""
-        self.status.announce(text, is_error)
+        """Show ``text`` in the status line, and let the user hear it once (see the module's rules)."""
+        if self.route == routes.SCREEN_READER:
+            self.status.display(text, is_error)
+            if is_error or speak:
+                self.speaker.say(text)  # first, cutting the answer short, as the app's own voice does
+            else:
+                self.speaker.append(text)  # after what is being said
+            return
+        is_spoken = self.route == routes.APP_VOICE and (is_error or speak)
         if is_error:
             self.speaker.earcon("error")
-        if (speak or is_error) and self.settings.speak_automatically:
+        if is_spoken:
             self.speaker.say(text)
+        if is_spoken and self.screen_reader.is_running:
+            self.status.display(text, is_error)  # the screen reader hears it from the app's voice: not twice
+        else:
+            self.status.announce(text, is_error)
 
     def _on_speech_failed(self, text: str) -> None:
         # Shown and announced, never spoken: speaking the failure could fail the same way. Once, not per sentence.
@@ -69,5 +115,5 @@ class Voice(QObject):
         self.speaker.earcon("error")
 
     def close(self) -> None:
-        """Silence and release the audio device."""
+        """Silence and release the audio device or the screen reader's queue."""
         self.speaker.close()

@@ -133,6 +133,11 @@ class StatusLine(QLabel):
         self.setAccessibleDescription("The app's status")
         self.setWordWrap(True)
 
+    def display(self, text: str, is_error: bool = False) -> None:
+        """Show ``text`` without announcing it (the user hears it another way)."""
+        self.setText(text)
+        self.changed.emit(text, is_error)
+
     def announce(self, text: str, is_error: bool = False) -> None:
         """Show ``text`` and announce it."""
         self.setText(text)

@@ -16,13 +16,14 @@ from seeing_assistant.speech.speaker import (
     open_speaker,
     open_speaker_or_silent,
 )
+from seeing_assistant.speech.speech_dispatcher import ScreenReaderSpeaker
 from seeing_assistant.speech.synthesizer import Synthesizer, default_synthesizer
 from seeing_assistant.speech.voice import Pcm, Voice, VoiceSettings
 from seeing_assistant.speech.wav_file import WavFileOutput, check_writable
 
 __all__ = [
-    "EARCONS", "AudioOutput", "EspeakNgSynthesizer", "Pcm", "Pyttsx3Synthesizer", "QtAudioOutput", "SilentSpeaker",
-    "Speaker", "Synthesizer", "Voice", "VoiceSettings", "VoiceSpeaker", "WavFileOutput", "check_writable",
-    "default_synthesizer", "list_voices", "load_earcon", "open_speaker", "open_speaker_or_silent",
-    "qt_messages_to_log",
+    "EARCONS", "AudioOutput", "EspeakNgSynthesizer", "Pcm", "Pyttsx3Synthesizer", "QtAudioOutput",
+    "ScreenReaderSpeaker", "SilentSpeaker", "Speaker", "Synthesizer", "Voice", "VoiceSettings", "VoiceSpeaker",
+    "WavFileOutput", "check_writable", "default_synthesizer", "list_voices", "load_earcon", "open_speaker",
+    "open_speaker_or_silent", "qt_messages_to_log",
 ]

@@ -50,6 +50,15 @@ class Speaker(ABC):
         self._splitter = SentenceSplitter(max_words=max_words)
         self._lock = threading.Lock()
         self.sentences: list[str] = []  # every sentence handed over for speaking, in order
+        self.errors: list[str] = []  # a sentence for each thing that could not be said
+        # Called (on a speech thread) with each of those sentences; the app turns it into a status.
+        self.on_error: Callable[[str], None] | None = None
+
+    def _failed(self, problem: str) -> None:
+        log.warning("Speech failed: %s", problem)
+        self.errors.append(problem)
+        if self.on_error is not None:
+            self.on_error(problem)
 
     def feed(self, piece: str) -> None:
         """Add a piece of the answer; every sentence it completes is spoken right away."""
@@ -63,6 +72,11 @@ class Speaker(ABC):
         with self._lock:
             rest = self._splitter.flush()
         for sentence in rest:
+            self._speak(sentence)
+
+    def append(self, text: str) -> None:
+        """Speak ``text`` after whatever is queued, as sentences of its own, leaving the answer being split alone."""
+        for sentence in (splitter := SentenceSplitter()).feed(text) + splitter.flush():
             self._speak(sentence)
 
     def say(self, text: str) -> None:
@@ -143,9 +157,6 @@ class VoiceSpeaker(Speaker):
         self.settings = settings or VoiceSettings()
         self.is_earcons_on = earcons
         self.voices: list[Voice] | None = None  # the engine's voices, once its thread has listed them
-        self.errors: list[str] = []  # sentences that could not be synthesised, said once each
-        # Called on the speech thread with the sentence for each failure; the app turns it into a status.
-        self.on_error: Callable[[str], None] | None = None
         self._make = make_synthesizer or (lambda: default_synthesizer(self.settings))
         self._generation = 0
         self._sentences: queue.Queue[tuple[int, str | Pcm] | None] = queue.Queue()
@@ -241,10 +252,7 @@ class VoiceSpeaker(Speaker):
             return synthesizer.synthesize(sentence)
         except Exception as error:  # noqa: BLE001 - one bad sentence must not end the speech
             log.warning("Could not synthesise %r: %s", sentence, error)
-            problem = messages.SPEECH_FAILED.format(reason=short_reason(error))
-            self.errors.append(problem)
-            if self.on_error is not None:
-                self.on_error(problem)
+            self._failed(messages.SPEECH_FAILED.format(reason=short_reason(error)))
             return None
 
 

@@ -114,15 +114,10 @@ class SsipConnection:
 
 
 class ScreenReaderSpeaker(Speaker):
-    """Speaks through speech-dispatcher, one sentence in flight at a time; ``stop`` cancels this app's speech only.
-
-    Signals nothing by itself; ``errors`` holds a sentence for each failure, and ``on_error`` is called with it.
-    """
+    """Speaks through speech-dispatcher, one sentence in flight at a time; ``stop`` cancels this app's speech only."""
 
     def __init__(self, path: str | None = None, max_words: int = 25) -> None:
         super().__init__(max_words)
-        self.errors: list[str] = []
-        self.on_error: Callable[[str], None] | None = None
         self.on_event: Callable[[str, int], None] | None = None  # each SSIP event, after it is handled (tests)
         self._waiting: deque[tuple[int, str]] = deque()  # (generation, sentence) not yet handed over
         self._in_flight: int | None = None  # the message id speech-dispatcher is saying or holds
@@ -204,9 +199,3 @@ class ScreenReaderSpeaker(Speaker):
                     self._changed.notify_all()
         if self.on_event is not None:
             self.on_event(code, message_id)
-
-    def _failed(self, problem: str) -> None:
-        log.warning("Speech through the screen reader failed: %s", problem)
-        self.errors.append(problem)
-        if self.on_error is not None:
-            self.on_error(problem)

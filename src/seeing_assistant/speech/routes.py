@@ -1,0 +1,46 @@
+"""Who speaks the answers: the screen reader, the app's own voice, or no one; and opening that speaker.
+
+"auto" means the screen reader when one is running and the platform has a route to it (Linux: speech-dispatcher),
+otherwise the app's own voice.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from seeing_assistant.core.errors import SeeingAssistantError
+from seeing_assistant.speech.speaker import SilentSpeaker, Speaker, open_speaker_or_silent
+from seeing_assistant.speech.voice import VoiceSettings
+
+SCREEN_READER, APP_VOICE, NO_ONE, AUTOMATIC = "screen-reader", "app", "none", "auto"
+
+
+def has_screen_reader_route() -> bool:
+    """Whether this platform can speak through the screen reader (so far: Linux, through speech-dispatcher)."""
+    return sys.platform.startswith("linux")
+
+
+def resolve(choice: str, is_screen_reader_running: bool) -> str:
+    """The route ``choice`` means now: "auto" becomes the screen reader or the app's voice."""
+    if choice != AUTOMATIC:
+        return choice
+    return SCREEN_READER if is_screen_reader_running and has_screen_reader_route() else APP_VOICE
+
+
+def open_route(route: str, voice: VoiceSettings, earcons: bool, fall_back: bool) -> tuple[Speaker, str, str | None]:
+    """The speaker for ``route``, the route it really took, and the sentence that says why not, if it failed.
+
+    ``fall_back``: when the screen reader cannot be reached (chosen automatically), use the app's own voice.
+    """
+    if route == NO_ONE:
+        return SilentSpeaker(), NO_ONE, None
+    if route == SCREEN_READER:
+        from seeing_assistant.speech.speech_dispatcher import ScreenReaderSpeaker
+
+        try:
+            return ScreenReaderSpeaker(), SCREEN_READER, None
+        except SeeingAssistantError as error:
+            if not fall_back:
+                return SilentSpeaker(), NO_ONE, str(error)
+    speaker, problem = open_speaker_or_silent(voice, earcons=earcons)
+    return speaker, (NO_ONE if problem else APP_VOICE), problem

@@ -1,0 +1,124 @@
+"""Who speaks in the window: the screen reader's queue or the app's own voice, each status heard exactly once."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from seeing_assistant import speech
+from seeing_assistant.core import messages, settings
+from seeing_assistant.desktop.main_window import MainWindow
+from seeing_assistant.desktop.widgets import StatusLine
+from tests.desktop.conftest import wait_done
+from tests.support.audio_lab import PrivatePulse, Recorder
+from tests.support.fakes import ScriptedEngine, picture
+from tests.support.speech_dispatcher import SINK, PrivateSpeechDispatcher
+
+pytestmark = [pytest.mark.display, pytest.mark.audio]
+
+
+@pytest.fixture
+def orca(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A process called orca, as a screen reader started by hand looks to the app."""
+    stand_in = tmp_path / "orca"
+    shutil.copy("/bin/sleep", stand_in)
+    process = subprocess.Popen([str(stand_in), "120"])
+    yield process
+    process.kill()
+    process.wait()
+
+
+def announced_statuses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """What goes out as AT-SPI announcements (what Orca 46 and later would speak itself)."""
+    heard: list[str] = []
+    original = StatusLine.announce
+
+    def announce(line: StatusLine, text: str, is_error: bool = False) -> None:
+        heard.append(text)
+        original(line, text, is_error)
+
+    monkeypatch.setattr(StatusLine, "announce", announce)
+    return heard
+
+
+def test_answers_and_statuses_go_through_the_screen_reader_once_and_the_app_stays_silent(
+        qtbot: QtBot, tmp_path: Path, speechd: PrivateSpeechDispatcher, audio_server: PrivatePulse,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    announced = announced_statuses(monkeypatch)
+    window = MainWindow(settings.Settings(spoken_by="screen-reader", hide_window_when_capturing=False),
+                        factory=lambda _: ScriptedEngine(), save_settings=False)
+    qtbot.addWidget(window)
+    window.show()
+    assert isinstance(window.voice.speaker, speech.ScreenReaderSpeaker)
+    assert window.voice.spoken_by.text() == "Answers are spoken by the screen reader."
+    qtbot.waitUntil(lambda: window.status.text().startswith("Model ready"), timeout=10000)
+    path = picture(tmp_path)
+    with Recorder(audio_server, SINK) as screen_reader, Recorder(audio_server) as app_voice:
+        started = time.monotonic()
+        window.capturer.path(str(path))
+        wait_done(qtbot, window)
+        assert window.voice.speaker.wait(60)
+        ended = time.monotonic()
+        assert screen_reader.loud_seconds(started, ended) > 1.0 and app_voice.loud_seconds(started, ended) == 0
+    said = window.voice.speaker.sentences
+    describing = messages.DESCRIBING.format(source=path)
+    assert said[-4:] == [describing, "A window with a button.", "It says OK.", messages.ANSWER_DONE]
+    for status in (describing, messages.ANSWER_DONE):
+        assert said.count(status) == 1 and status not in announced  # heard once, from the screen reader only
+    window.close()
+
+
+def test_with_the_apps_voice_an_error_is_said_once_while_a_screen_reader_runs(
+        qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, orca: subprocess.Popen[bytes]) -> None:
+    announced = announced_statuses(monkeypatch)
+    spoken = speech.SilentSpeaker()
+    window = MainWindow(settings.Settings(spoken_by="app", hide_window_when_capturing=False),
+                        factory=lambda _: ScriptedEngine(), speaker=spoken, save_settings=False)
+    qtbot.addWidget(window)
+    window.show()
+    assert window.voice.screen_reader.is_running
+    window.ask()  # no image yet: an error
+    assert spoken.sentences[-1] == messages.NO_IMAGE_YET
+    assert messages.NO_IMAGE_YET not in announced  # said by the app's voice: not also handed to the screen reader
+    assert window.status.text() == messages.NO_IMAGE_YET
+    window.close()
+
+
+def test_without_a_screen_reader_the_same_error_is_also_announced(qtbot: QtBot,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    announced = announced_statuses(monkeypatch)
+    window = MainWindow(settings.Settings(spoken_by="app", hide_window_when_capturing=False),
+                        factory=lambda _: ScriptedEngine(), speaker=speech.SilentSpeaker(), save_settings=False)
+    qtbot.addWidget(window)
+    window.show()
+    assert not window.voice.screen_reader.is_running
+    window.ask()
+    assert messages.NO_IMAGE_YET in announced  # braille and magnifier users still get it
+    window.close()
+
+
+def test_automatic_follows_the_screen_reader_as_it_starts_and_stops(
+        qtbot: QtBot, tmp_path: Path, speechd: PrivateSpeechDispatcher) -> None:
+    window = MainWindow(settings.Settings(hide_window_when_capturing=False, earcons=False),
+                        factory=lambda _: ScriptedEngine(), save_settings=False)
+    qtbot.addWidget(window)
+    window.show()
+    assert window.voice.spoken_by.text() == "Answers are spoken by the app's own voice."
+    stand_in = tmp_path / "orca"
+    shutil.copy("/bin/sleep", stand_in)
+    orca = subprocess.Popen([str(stand_in), "120"])
+    try:
+        qtbot.waitUntil(lambda: isinstance(window.voice.speaker, speech.ScreenReaderSpeaker), timeout=10000)
+        assert window.voice.spoken_by.text() == "Answers are spoken by the screen reader."
+    finally:
+        orca.kill()
+        orca.wait()
+    qtbot.waitUntil(lambda: isinstance(window.voice.speaker, speech.VoiceSpeaker), timeout=10000)
+    assert window.status.text() == "Answers are spoken by the app's own voice."
+    window.close()
