@@ -46,3 +46,6 @@ def test_orca_finds_every_control_named_and_can_describe_the_screen(tiny_model: 
     assert report["conversation"].count("Assistant:\n") == 2
     assert "You:\nWhat colours are there?\n\nAssistant:\n" in report["conversation"]
     assert "Answer complete." in report["announcements"]
+    # The answer is added a sentence at a time (12 tokens with no full stop: the heading and one piece), not a token
+    # at a time: each insertion is an event the screen reader hears about.
+    assert 1 <= report["first_answer_text_events"] <= 3, report["first_answer_text_events"]

@@ -84,6 +84,13 @@ def main() -> None:
         announcements.append(str(event.any_data))
 
     pyatspi.Registry.registerEventListener(on_announcement, "object:announcement")
+    insertions: list[float] = []
+
+    def on_insert(event: Any) -> None:
+        if event.source is not None and event.source.name == "Conversation":
+            insertions.append(time.monotonic())
+
+    pyatspi.Registry.registerEventListener(on_insert, "object:text-changed:insert")
     started = time.monotonic()
     app = find_app(60)
     if app is None:
@@ -124,6 +131,8 @@ def main() -> None:
         pump()
         time.sleep(0.02)
     first = text_of(conversation)
+    pump()
+    first_answer_insertions = sum(1 for stamp in insertions if stamp >= pressed)
     question.queryEditableText().setTextContents("What colours are there?")
     ask.queryAction().doAction(0)
     wait_for(lambda: text_of(conversation).count("Assistant:\n") == 2 and status.name == "Answer complete.", 60,
@@ -138,6 +147,7 @@ def main() -> None:
         "first_conversation": first,
         "conversation": text_of(conversation),
         "describe_to_first_text_s": first_text_s,
+        "first_answer_text_events": first_answer_insertions,
     }))
 
 

@@ -133,6 +133,7 @@ class Answerer(QObject):
         self.engine_thread.wait()
 
     def _end(self, status: str, announce: bool = True) -> None:
+        self.conversation.flush()
         self.answering_id = None
         self.progress.hide()
         if announce:
@@ -159,7 +160,7 @@ class Answerer(QObject):
     def _on_chunk(self, request_id: int, piece: str) -> None:
         if request_id != self.answering_id:
             return
-        self.conversation.append_text(piece)
+        self.conversation.stream(piece)
         if self.voice.is_speaking_answers:
             self.voice.speaker.feed(piece)
 
@@ -174,6 +175,7 @@ class Answerer(QObject):
     def _on_failed(self, request_id: int, text: str) -> None:
         if request_id != self.answering_id:
             return
+        self.conversation.flush()
         self.conversation.append_text(text)
         self._end(text, announce=False)
         self.voice.announce(text, is_error=True)

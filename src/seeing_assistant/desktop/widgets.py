@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QSize, Qt, Signal
@@ -64,10 +65,19 @@ class TaskChoice(QComboBox):
 
 
 class ConversationView(QPlainTextEdit):
-    """The questions and answers so far: read-only, readable by caret, written to as the answer streams."""
+    """The questions and answers so far: read-only, readable by caret, written to as the answer streams.
+
+    The answer is added a sentence at a time, not a token at a time: each insertion is an event a screen reader
+    hears about (401 of them for one answer, token by token).
+    """
+
+    # The end of a sentence or clause, or a line: text up to the last one is written out.
+    _BOUNDARY = re.compile(r"""[.!?;:…]["')\]]*\s|\n""")
+    LONGEST_UNWRITTEN = 300  # characters; a long run without a boundary is written out anyway
 
     def __init__(self) -> None:
         super().__init__()
+        self._unwritten = ""
         self.setReadOnly(True)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByKeyboard
                                      | Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -75,8 +85,30 @@ class ConversationView(QPlainTextEdit):
         self.setAccessibleDescription(
             "The questions and answers so far, under 'You:' and 'Assistant:' headings; read it with the arrow keys")
 
+    def stream(self, piece: str) -> None:
+        """Add a piece of the answer; it appears once its sentence is complete."""
+        self._unwritten += piece
+        ends = [match.end() for match in self._BOUNDARY.finditer(self._unwritten)]
+        if ends:
+            self.append_text(self._unwritten[: ends[-1]])
+            self._unwritten = self._unwritten[ends[-1]:]
+        elif len(self._unwritten) > self.LONGEST_UNWRITTEN:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write out what is left of the answer (it has ended, or been stopped)."""
+        if self._unwritten:
+            self.append_text(self._unwritten)
+            self._unwritten = ""
+
+    def clear(self) -> None:
+        """Empty the view, and forget any part of an answer not yet written."""
+        self._unwritten = ""
+        super().clear()
+
     def add_turn(self, shown: str) -> None:
         """Start a turn: the question as the user sees it, then the heading the answer streams under."""
+        self.flush()
         self.append_text(("\n\n" if self.toPlainText() else "") + f"You:\n{shown}\n\nAssistant:\n")
 
     def append_text(self, text: str) -> None:
