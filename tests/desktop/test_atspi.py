@@ -40,6 +40,7 @@ def test_orca_finds_every_control_named_and_can_describe_the_screen(tiny_model: 
     assert "error" not in report, report
     assert report["unnamed"] == [], f"interactive controls without a name: {report['unnamed']}"
     seen = {name for _, name in report["names"]}
+    assert ["push button", "Speak question"] in report["names"]  # a button that says what it does, not a check box
     assert set(NAMES) <= seen
     first = report["first_conversation"]
     assert first.startswith("You:\nDescribe the screen\n\nAssistant:\n") and first.split("Assistant:\n")[1].strip()

@@ -43,6 +43,12 @@ class Listener(QObject):
         answerer.worker.transcribed.connect(self._on_transcribed)
         answerer.worker.transcribe_failed.connect(self._on_transcribe_failed)
 
+    def _show_recording(self, is_recording: bool) -> None:
+        """The button says what pressing it does now: a push button, not a check box (which Orca read it as)."""
+        text, name = ("Finish s&peaking", "Finish speaking") if is_recording else ("S&peak question", "Speak question")
+        self.button.setText(text)
+        self.button.setAccessibleName(name)
+
     def take_f2(self, window: QWidget) -> None:
         """Holding F2 in ``window`` records a spoken question; letting go ends it."""
         window.installEventFilter(self)
@@ -75,18 +81,18 @@ class Listener(QObject):
         try:
             self.microphone.start()
         except SeeingAssistantError as error:
-            self.button.setChecked(False)
+            self._show_recording(False)
             self.voice.announce(str(error), is_error=True)
             return
         self.is_quiet = quiet
-        self.button.setChecked(True)
+        self._show_recording(True)
         self.voice.announce(messages.LISTENING)  # shown and announced, not spoken: the microphone would hear it
 
     def finish(self) -> None:
         """Stop recording and transcribe on the engine's thread."""
         if not self.microphone.is_recording:
             return
-        self.button.setChecked(False)
+        self._show_recording(False)
         self.released_at = time.perf_counter()
         try:
             heard = self.microphone.stop()
@@ -111,7 +117,7 @@ class Listener(QObject):
         """Drop the recording under way (a tap of the Ask chord, or Stop)."""
         if self.microphone.is_recording:
             self.microphone.cancel()
-            self.button.setChecked(False)
+            self._show_recording(False)
             if announce:
                 self.voice.announce(messages.LISTENING_CANCELLED)
 

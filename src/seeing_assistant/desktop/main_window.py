@@ -134,7 +134,6 @@ class MainWindow(QMainWindow):
         self.speak_button = button("S&peak question", "Speak question",
                                    "Record a spoken question: press to start and again to finish, or hold F2",
                                    lambda: self.listener.toggle(), "Ctrl+Shift+Q")
-        self.speak_button.setCheckable(True)
         self.conversation = ConversationView()
         self.preview = ImagePreview()
         self.stop_button = button("S&top", "Stop", "Stop the answer and the speech now", self.stop, "Escape")
