@@ -71,6 +71,10 @@ def test_answers_and_statuses_go_through_the_screen_reader_once_and_the_app_stay
     assert said[-4:] == [describing, "A window with a button.", "It says OK.", messages.ANSWER_DONE]
     for status in (describing, messages.ANSWER_DONE):
         assert said.count(status) == 1 and status not in announced  # heard once, from the screen reader only
+    window.listener.start()  # "Listening" is never put into the speech queue: the microphone would hear it
+    assert window.status.text() == messages.LISTENING and messages.LISTENING in announced
+    assert messages.LISTENING not in window.voice.speaker.sentences
+    window.listener.cancel()
     window.close()
 
 

@@ -86,7 +86,7 @@ class Listener(QObject):
             return
         self.is_quiet = quiet
         self._show_recording(True)
-        self.voice.announce(messages.LISTENING)  # shown and announced, not spoken: the microphone would hear it
+        self.voice.announce(messages.LISTENING, is_quiet=True)  # not spoken by the app: the microphone would hear it
 
     def finish(self) -> None:
         """Stop recording and transcribe on the engine's thread."""

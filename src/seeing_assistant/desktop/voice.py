@@ -88,8 +88,14 @@ class Voice(QObject):
                 and routes.resolve(routes.AUTOMATIC, is_running) != self.route):
             self.reopen(self.settings)
 
-    def announce(self, text: str, is_error: bool = False, speak: bool = False) -> None:
-        """Show ``text`` in the status line, and let the user hear it once (see the module's rules)."""
+    def announce(self, text: str, is_error: bool = False, speak: bool = False, is_quiet: bool = False) -> None:
+        """Show ``text`` in the status line, and let the user hear it once (see the module's rules).
+
+        ``is_quiet``: never said aloud by the app (while the microphone listens), only shown and announced.
+        """
+        if is_quiet:
+            self.status.announce(text, is_error)
+            return
         if self.route == routes.SCREEN_READER:
             self.status.display(text, is_error)
             if is_error or speak:

@@ -1,9 +1,10 @@
 """Whether a screen reader is running, and noticing when one starts or stops while the app runs.
 
 Linux: AT-SPI's ``ScreenReaderEnabled`` (``org.a11y.Status`` on the session bus, read with QtDBus), which GNOME's
-screen-reader switch sets, or an Orca process of this user (Orca started by hand sets only ``IsEnabled``, measured
-with Orca 43). Windows: the system's screen-reader flag (``SPI_GETSCREENREADER``), which NVDA, JAWS and Narrator
-set. macOS: VoiceOver's own setting. Only the Linux route speaks through the screen reader so far; see the README.
+screen-reader switch sets, or an Orca process of this user's desktop session (Orca started by hand sets only
+``IsEnabled``, measured with Orca 43; an Orca of another session of the same user does not count). Windows: the
+system's screen-reader flag (``SPI_GETSCREENREADER``), which NVDA, JAWS and Narrator set. macOS: VoiceOver's own
+setting. Only the Linux route speaks through the screen reader so far; see the README.
 """
 
 from __future__ import annotations
@@ -20,16 +21,22 @@ POLL_MS = 2000  # how often a process list or a platform flag is looked at again
 
 
 def orca_is_running() -> bool:
-    """Whether an Orca process of this user is running (Linux)."""
+    """Whether an Orca process of this user's desktop session (the same session bus) is running (Linux)."""
     uid = os.getuid()
+    session = os.environ.get("DBUS_SESSION_BUS_ADDRESS", "").encode()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            if entry.stat().st_uid == uid and (entry / "comm").read_text().strip() == "orca":
-                return True
+            if entry.stat().st_uid != uid or (entry / "comm").read_text().strip() != "orca":
+                continue
+            environment = (entry / "environ").read_bytes().split(b"\0")
         except OSError:
             continue  # the process ended while we looked
+        key = b"DBUS_SESSION_BUS_ADDRESS="
+        theirs = next((item[len(key):] for item in environment if item.startswith(key)), b"")
+        if theirs == session:
+            return True
     return False
 
 
