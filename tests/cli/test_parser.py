@@ -19,6 +19,18 @@ def test_app_options_work_with_and_without_the_word_app() -> None:
     assert with_command(["--version"]) == ["--version"]
 
 
+def test_speak_takes_who_speaks_and_alone_means_automatic_even_before_the_image() -> None:
+    parser = build_parser(commands.COMMANDS)
+    for argv, who, image in ((["describe", "photo.jpg", "--speak"], "auto", "photo.jpg"),
+                             (["describe", "--speak", "photo.jpg"], "auto", "photo.jpg"),
+                             (["describe", "--speak", "-"], "auto", "-"),
+                             (["describe", "--speak", "screen-reader", "photo.jpg"], "screen-reader", "photo.jpg"),
+                             (["describe", "photo.jpg", "--speak=app"], "app", "photo.jpg"),
+                             (["describe", "photo.jpg"], None, "photo.jpg")):
+        args = parser.parse_args(with_command(argv))
+        assert (args.speak, args.image) == (who, image), argv
+
+
 @pytest.mark.parametrize("name", sorted(commands.COMMANDS))
 def test_every_command_runs_its_own_function_and_takes_debug(name: str) -> None:
     required = {"transcribe": ["x.wav"], "trigger": ["stop"]}.get(name, [])

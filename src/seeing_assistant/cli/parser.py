@@ -160,9 +160,20 @@ def build_parser(commands: Mapping[str, Command]) -> argparse.ArgumentParser:
 
 
 def with_command(argv: list[str]) -> list[str]:
-    """The arguments with ``app`` put first when none of them names a command (``seeing-assistant --model M``)."""
+    """The arguments as the parser takes them.
+
+    ``app`` is put first when none of them names a command (``seeing-assistant --model M``), and a bare ``--speak``
+    before the image (``describe --speak photo.jpg``, as the first version took it) means ``--speak auto``.
+    """
     if not argv:
         return ["app"]
     if argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
         return ["app", *argv]
-    return argv
+    fixed: list[str] = []
+    for index, argument in enumerate(argv):
+        fixed.append(argument)
+        following = argv[index + 1] if index + 1 < len(argv) else None
+        if argument == "--speak" and following is not None and following not in limits.SPOKEN_BY_CHOICES and (
+                not following.startswith("-") or following == "-"):
+            fixed.append("auto")
+    return fixed
