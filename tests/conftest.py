@@ -55,6 +55,12 @@ def offline_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture(autouse=True)
+def own_desktop_session(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees the developer's desktop session: a screen reader running there must not change what is tested."""
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+
+
+@pytest.fixture(autouse=True)
 def no_network() -> Iterator[list[object]]:
     """Fail the test if anything in this process tries to open an internet connection."""
     attempts: list[object] = []

@@ -126,3 +126,17 @@ def test_automatic_follows_the_screen_reader_as_it_starts_and_stops(
     qtbot.waitUntil(lambda: isinstance(window.voice.speaker, speech.VoiceSpeaker), timeout=10000)
     assert window.status.text() == "Answers are spoken by the app's own voice."
     window.close()
+
+
+def test_choosing_who_speaks_in_settings_takes_effect_at_once(qtbot: QtBot) -> None:
+    window = MainWindow(settings.Settings(spoken_by="app", hide_window_when_capturing=False, earcons=False),
+                        factory=lambda _: ScriptedEngine(), save_settings=False)
+    qtbot.addWidget(window)
+    window.show()
+    before = window.voice.speaker
+    assert isinstance(before, speech.VoiceSpeaker) and window.voice.route == "app"
+    window.apply_settings(settings.Settings(spoken_by="none", hide_window_when_capturing=False, earcons=False))
+    after: speech.Speaker = window.voice.speaker
+    assert isinstance(after, speech.SilentSpeaker) and window.voice.route == "none"
+    assert window.voice.spoken_by.text() == messages.ANSWERS_NOT_SPOKEN
+    window.close()

@@ -141,12 +141,14 @@ class Answerer(QObject):
 
     def _on_loading(self, model: str) -> None:
         self.progress.show()
-        self.voice.announce(messages.MODEL_LOADING.format(model=model))
+        # Background news, not an answer to anything the user did: announced, never put before the screen
+        # reader's own speech (a model path read aloud held Orca's words back for 6 s at start-up).
+        self.voice.announce(messages.MODEL_LOADING.format(model=model), is_quiet=True)
 
     def _on_loaded(self, text: str) -> None:
         if not self.is_busy:
             self.progress.hide()
-        self.voice.announce(text)
+        self.voice.announce(text, is_quiet=True)
 
     def _on_load_failed(self, text: str) -> None:
         if not self.is_busy:

@@ -55,8 +55,12 @@ class Capturer(QObject):
         self._grab(self._grab_screen, quiet)
 
     def active_window(self, quiet: bool = False) -> None:
-        """Grab the active window of another application; the whole screen when the platform cannot tell."""
-        self._grab(self._grab_window, quiet)
+        """Grab the active window of another application; the whole screen when the platform cannot tell.
+
+        Asked from inside the app, the app's window is the active one: it hides (rather than shrinking), so that the
+        window beneath becomes active and is the one grabbed.
+        """
+        self._grab(self._grab_window, quiet, must_hide=not quiet)
 
     def take_paste_and_drop(self, window: QMainWindow, question: QWidget) -> None:
         """Describe what is pasted (Ctrl+V in the window, or an image pasted into ``question``) or dropped."""
@@ -107,12 +111,13 @@ class Capturer(QObject):
             return
         self.captured.emit(image, None, False)
 
-    def _grab(self, grab: Callable[[], IntakeImage], quiet: bool) -> None:
+    def _grab(self, grab: Callable[[], IntakeImage], quiet: bool, must_hide: bool = False) -> None:
+        """``must_hide``: hide rather than shrink the window (when it gets out of the picture at all)."""
         self.before()
         if not (self.is_hiding() and self.window.isVisible()):
             self._grab_and_show(grab, quiet, was_hidden=False)
             return
-        if QGuiApplication.platformName() == "xcb":
+        if QGuiApplication.platformName() == "xcb" and not must_hide:
             # Shrunk to one pixel instead of hidden: the window keeps the focus, so the screen reader does not
             # announce another application and then this one again (4 to 5 utterances under a second, with Orca).
             self.window.setMask(QRegion(0, 0, 1, 1))

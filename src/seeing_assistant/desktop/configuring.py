@@ -26,8 +26,8 @@ def apply(window: MainWindow, chosen: settings.Settings) -> None:
     if window.hotkeys is not None and chosen.hotkeys != before.hotkeys:
         for problem in window.start_hotkeys(chosen.hotkeys):
             window.voice.announce(problem, is_error=True)
-    if (chosen.voice, chosen.rate, chosen.volume, chosen.earcons) != (before.voice, before.rate, before.volume,
-                                                                       before.earcons):
+    if (chosen.spoken_by, chosen.voice, chosen.rate, chosen.volume, chosen.earcons) != (
+            before.spoken_by, before.voice, before.rate, before.volume, before.earcons):
         window.voice.reopen(chosen)
     else:
         window.voice.settings = chosen

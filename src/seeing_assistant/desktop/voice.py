@@ -14,14 +14,16 @@ sentence is ever said twice or by two voices at once:
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QLabel
 
 from seeing_assistant import speech
 from seeing_assistant.core import messages, settings
 from seeing_assistant.desktop.widgets import Relay, StatusLine
 from seeing_assistant.speech import routes
-from seeing_assistant.speech.screen_reader import ScreenReaderWatcher
+from seeing_assistant.speech.screen_reader import POLL_MS, ScreenReaderWatcher
+
+RETRY_MS = POLL_MS
 
 
 class Voice(QObject):
@@ -36,7 +38,12 @@ class Voice(QObject):
         self.spoken_by = QLabel()  # the status bar's note of who speaks the answers
         self.spoken_by.setAccessibleDescription("Who reads the answers aloud")
         self.screen_reader = ScreenReaderWatcher(self)
-        self.screen_reader.changed.connect(self._screen_reader_changed)
+        self.screen_reader.changed.connect(self._follow_screen_reader)
+        # Automatic, while it cannot follow yet: the answer is still being said, or speech-dispatcher was not up
+        # when the screen reader was switched on (GNOME sets the flag before Orca starts it).
+        self._retry = QTimer(self)
+        self._retry.setInterval(RETRY_MS)
+        self._retry.timeout.connect(self._follow_screen_reader)
         self._failures = Relay(self)
         self._failures.sentence.connect(self._on_speech_failed, Qt.ConnectionType.QueuedConnection)
         self._owns_speaker = speaker is None
@@ -83,15 +90,24 @@ class Voice(QObject):
         told = self._show_route()
         self.announce(self.problem or told, is_error=self.problem is not None)
 
-    def _screen_reader_changed(self, is_running: bool) -> None:
-        if (self._owns_speaker and self.settings.spoken_by == routes.AUTOMATIC
-                and routes.resolve(routes.AUTOMATIC, is_running) != self.route):
-            self.reopen(self.settings)
+    def _follow_screen_reader(self) -> None:
+        """Automatic: change who speaks when the screen reader starts or stops, once nothing is being said."""
+        wanted = routes.resolve(routes.AUTOMATIC, self.screen_reader.is_running)
+        if not (self._owns_speaker and self.settings.spoken_by == routes.AUTOMATIC and wanted != self.route):
+            self._retry.stop()
+            return
+        if not self.speaker.wait(0):
+            self._retry.start()  # never cut an answer short to change voices
+            return
+        self.reopen(self.settings)
+        if self.route != wanted:
+            self._retry.start()
 
     def announce(self, text: str, is_error: bool = False, speak: bool = False, is_quiet: bool = False) -> None:
         """Show ``text`` in the status line, and let the user hear it once (see the module's rules).
 
-        ``is_quiet``: never said aloud by the app (while the microphone listens), only shown and announced.
+        ``is_quiet``: never said aloud by the app (while the microphone listens, or news the user did not ask for),
+        only shown and announced.
         """
         if is_quiet:
             self.status.announce(text, is_error)

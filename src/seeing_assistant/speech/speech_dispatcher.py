@@ -45,13 +45,17 @@ def socket_path() -> str:
 class SsipConnection:
     """One SSIP connection: commands get their replies in order; events go to ``on_event(code, message id)``.
 
-    Replies are read on a thread of its own, which also delivers the events; commands may come from any thread.
+    Replies are read on a thread of its own, which also delivers the events; commands may come from any thread. A
+    connection that speech-dispatcher closed, or that went unanswered, is dead: every later command fails at once, and
+    ``on_closed`` is called once, from whichever thread found out.
     """
 
     def __init__(self, on_event: Callable[[str, int], None], path: str | None = None,
-                 client_name: str = CLIENT_NAME) -> None:
+                 client_name: str = CLIENT_NAME, on_closed: Callable[[str], None] | None = None) -> None:
         self.path = path or socket_path()
         self._on_event = on_event
+        self._on_closed = on_closed
+        self._dead: str | None = None  # why the connection is no longer usable
         self._replies: queue.Queue[list[str]] = queue.Queue()
         self._command_lock = threading.Lock()
         self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -62,27 +66,54 @@ class SsipConnection:
             raise SpeechUnavailableError(messages.NO_SPEECH_DISPATCHER.format(reason=short_reason(error))) from None
         self._reader = threading.Thread(target=self._read, name="seeing-assistant-ssip", daemon=True)
         self._reader.start()
-        self.command(f"SET SELF CLIENT_NAME {client_name}")
-        self.command("SET SELF PRIORITY message")
-        self.command("SET SELF NOTIFICATION ALL on")
+        try:
+            self.command(f"SET SELF CLIENT_NAME {client_name}")
+            self.command("SET SELF PRIORITY message")
+            self.command("SET SELF NOTIFICATION ALL on")
+        except SpeechUnavailableError:
+            self._end("it did not take this app's settings")
+            raise
 
     def command(self, line: str, data: str | None = None) -> list[str]:
         """Send one command (with ``data`` for SPEAK) and return its reply lines; SpeechUnavailableError on failure."""
         with self._command_lock:
+            if self._dead is not None:
+                raise SpeechUnavailableError(messages.NO_SPEECH_DISPATCHER.format(reason=self._dead))
             try:
                 self._socket.sendall((line + "\r\n").encode("utf-8"))
-                reply = self._replies.get(timeout=REPLY_TIMEOUT_S)
+                reply = self._reply()
                 if data is not None and reply[-1].startswith("230"):
                     # A line that starts with "." is escaped by doubling it; a lone "." ends the text.
                     lines = ["." + text if text.startswith(".") else text for text in data.splitlines() or [""]]
                     self._socket.sendall(("\r\n".join(lines) + "\r\n.\r\n").encode("utf-8"))
-                    reply = self._replies.get(timeout=REPLY_TIMEOUT_S)
-            except (OSError, queue.Empty) as error:
-                raise SpeechUnavailableError(
-                    messages.NO_SPEECH_DISPATCHER.format(reason=short_reason(error) or "no reply")) from None
+                    reply = self._reply()
+            except OSError as error:
+                reason = short_reason(error)
+                self._end(reason)
+                raise SpeechUnavailableError(messages.NO_SPEECH_DISPATCHER.format(reason=reason)) from None
         if not reply[-1][:1] == "2":
             raise SpeechUnavailableError(messages.NO_SPEECH_DISPATCHER.format(reason=reply[-1]))
         return reply
+
+    def _reply(self) -> list[str]:
+        try:
+            return self._replies.get(timeout=REPLY_TIMEOUT_S)
+        except queue.Empty:
+            # A late reply would be taken for the next command's: the conversation is out of step for good.
+            reason = f"no reply in {REPLY_TIMEOUT_S:.0f} s"
+            self._end(reason)
+            raise SpeechUnavailableError(messages.NO_SPEECH_DISPATCHER.format(reason=reason)) from None
+
+    def _end(self, reason: str) -> None:
+        """Mark the connection dead (once), wake a command waiting for a reply, and say so."""
+        if self._dead is not None:
+            return
+        self._dead = reason
+        with contextlib.suppress(OSError):
+            self._socket.shutdown(socket.SHUT_RDWR)
+        self._replies.put(["500 connection ended"])
+        if self._on_closed is not None:
+            self._on_closed(reason)
 
     def speak(self, text: str) -> int:
         """Queue ``text``; the message id speech-dispatcher gave it."""
@@ -103,13 +134,16 @@ class SsipConnection:
                 else:
                     self._replies.put(pending)
                 pending = []
+        self._end("speech-dispatcher closed the connection")
 
     def close(self) -> None:
         """Say goodbye and close the socket."""
-        with contextlib.suppress(SpeechUnavailableError):
-            self.command("QUIT")
-        with contextlib.suppress(OSError):
-            self._socket.shutdown(socket.SHUT_RDWR)
+        on_closed, self._on_closed = self._on_closed, None  # closing on purpose is no failure
+        if self._dead is None:
+            with contextlib.suppress(SpeechUnavailableError):
+                self.command("QUIT")
+        self._end("closed")
+        self._on_closed = on_closed
         self._socket.close()
 
 
@@ -124,7 +158,7 @@ class ScreenReaderSpeaker(Speaker):
         self._generation = 0
         self._is_closed = False
         self._changed = threading.Condition()
-        self.connection = SsipConnection(self._on_event, path)
+        self.connection = SsipConnection(self._on_event, path, on_closed=self._connection_ended)
         self._sender = threading.Thread(target=self._send, name="seeing-assistant-screen-reader", daemon=True)
         self._sender.start()
 
@@ -134,14 +168,15 @@ class ScreenReaderSpeaker(Speaker):
     def _speak(self, sentence: str) -> None:
         super()._speak(sentence)
         with self._changed:
-            self._waiting.append((self._generation, sentence))
-            self._changed.notify_all()
+            if not self._is_closed:  # after the connection ended nothing more can be said: the failure was told
+                self._waiting.append((self._generation, sentence))
+                self._changed.notify_all()
 
     def _silence(self) -> None:
         with self._changed:
             self._generation += 1
             self._waiting.clear()
-            was_speaking = self._in_flight is not None
+            was_speaking = self._in_flight is not None and not self._is_closed
             self._changed.notify_all()
         if was_speaking:
             self._cancel_sent()
@@ -155,7 +190,8 @@ class ScreenReaderSpeaker(Speaker):
     def wait(self, timeout: float | None = None) -> bool:
         """Block until every sentence handed over has been spoken (or dropped)."""
         with self._changed:
-            return self._changed.wait_for(lambda: not self._waiting and self._in_flight is None, timeout)
+            return self._changed.wait_for(
+                lambda: self._is_closed or (not self._waiting and self._in_flight is None), timeout)
 
     def close(self) -> None:
         """Cancel what is left and end the connection."""
@@ -165,6 +201,15 @@ class ScreenReaderSpeaker(Speaker):
             self._changed.notify_all()
         self._sender.join(REPLY_TIMEOUT_S)
         self.connection.close()
+
+    def _connection_ended(self, reason: str) -> None:
+        # Nothing more can be said: drop what waits, stop waiting for the sentence in flight, and tell the user.
+        with self._changed:
+            self._waiting.clear()
+            self._in_flight = None
+            self._is_closed = True
+            self._changed.notify_all()
+        self._failed(messages.NO_SPEECH_DISPATCHER.format(reason=reason))
 
     def _send(self) -> None:
         while True:
@@ -178,8 +223,9 @@ class ScreenReaderSpeaker(Speaker):
                 self._in_flight = -1  # handed over; its id comes with the reply
             try:
                 message_id = self.connection.speak(sentence)
-            except SpeechUnavailableError as error:
-                self._failed(str(error))
+            except (SpeechUnavailableError, ValueError) as error:
+                self._failed(str(error) if isinstance(error, SpeechUnavailableError)
+                             else messages.NO_SPEECH_DISPATCHER.format(reason="an unexpected reply"))
                 with self._changed:
                     self._in_flight = None
                     self._changed.notify_all()
