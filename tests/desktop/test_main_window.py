@@ -175,6 +175,32 @@ def test_an_answer_streams_into_the_conversation_and_a_follow_up_keeps_it(
     assert window.status.text() == messages.NO_IMAGE_YET
 
 
+def test_the_conversation_is_walked_turn_by_turn_with_h_and_shift_h(
+        make_window: Callable[..., MainWindow], tmp_path: Path, qtbot: QtBot) -> None:
+    window = make_window()
+    window.capturer.path(str(picture(tmp_path)))
+    wait_done(qtbot, window)
+    window.question.setText("What does the button say?")
+    window.ask()
+    wait_done(qtbot, window)
+    conversation = window.conversation
+    conversation.setFocus()
+    cursor = conversation.textCursor()
+    cursor.setPosition(0)
+    conversation.setTextCursor(cursor)
+    visited = []
+    for key, modifier in [(Qt.Key.Key_H, Qt.KeyboardModifier.NoModifier)] * 4 + [
+            (Qt.Key.Key_H, Qt.KeyboardModifier.ShiftModifier)] * 2:
+        qtbot.keyClick(conversation, key, modifier)
+        block = conversation.textCursor().block()
+        visited.append((block.blockNumber(), block.text()))
+    # The caret moves from heading to heading (the screen reader reads each line the caret lands on), and stays at
+    # the last one when there is no further heading.
+    assert [text for _, text in visited] == ["Assistant:", "You:", "Assistant:", "Assistant:", "You:", "Assistant:"]
+    assert visited[2][0] == visited[3][0] and visited[1][0] == visited[4][0] and visited[0][0] == visited[5][0]
+    assert conversation.toPlainText().count("Assistant:") == 2  # reading keys never type into the conversation
+
+
 def test_stop_and_escape_end_the_answer_and_the_speech_at_once(make_window: Callable[..., MainWindow],
                                                                  tmp_path: Path, qtbot: QtBot) -> None:
     engine = ScriptedEngine(["word. "] * 500, delay=0.01)

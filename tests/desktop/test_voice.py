@@ -114,6 +114,8 @@ def test_automatic_follows_the_screen_reader_as_it_starts_and_stops(
     qtbot.addWidget(window)
     window.show()
     assert window.voice.spoken_by.text() == "Answers are spoken by the app's own voice."
+    told: list[str] = []
+    window.status.changed.connect(lambda text, _is_error: told.append(text))
     stand_in = tmp_path / "orca"
     shutil.copy("/bin/sleep", stand_in)
     orca = subprocess.Popen([str(stand_in), "120"])
@@ -124,7 +126,10 @@ def test_automatic_follows_the_screen_reader_as_it_starts_and_stops(
         orca.kill()
         orca.wait()
     qtbot.waitUntil(lambda: isinstance(window.voice.speaker, speech.VoiceSpeaker), timeout=10000)
-    assert window.status.text() == "Answers are spoken by the app's own voice."
+    assert window.voice.spoken_by.text() == "Answers are spoken by the app's own voice."
+    # Each change was told in the status line too (a later status, such as Model ready, may have followed it).
+    assert told.count("Answers are spoken by the screen reader.") == 1
+    assert told.count("Answers are spoken by the app's own voice.") == 1
     window.close()
 
 

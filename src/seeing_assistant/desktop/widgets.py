@@ -6,7 +6,15 @@ import re
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QSize, Qt, Signal
-from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent, QImage, QKeySequence, QPixmap, QShortcut
+from PySide6.QtGui import (
+    QAccessible,
+    QAccessibleAnnouncementEvent,
+    QImage,
+    QKeyEvent,
+    QKeySequence,
+    QPixmap,
+    QShortcut,
+)
 from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPlainTextEdit, QProgressBar, QPushButton, QWidget
 
 from seeing_assistant.core import tasks
@@ -14,6 +22,7 @@ from seeing_assistant.core.intake import IntakeImage
 
 PREVIEW_SIZE = QSize(240, 160)
 NO_IMAGE = "No image yet"
+HEADINGS = ("You:", "Assistant:")  # each turn's heading line in the conversation
 
 
 def make_button(text: str, name: str, description: str, slot: Callable[[], None], shortcut: str | None = None,
@@ -83,7 +92,33 @@ class ConversationView(QPlainTextEdit):
                                      | Qt.TextInteractionFlag.TextSelectableByMouse)
         self.setAccessibleName("Conversation")
         self.setAccessibleDescription(
-            "The questions and answers so far, under 'You:' and 'Assistant:' headings; read it with the arrow keys")
+            "The questions and answers so far, under 'You:' and 'Assistant:' headings; read it with the arrow keys, "
+            "and press H or Shift+H to jump to the next or previous heading")
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """H and Shift+H move to the next and previous turn's heading, as in a screen reader's browse mode."""
+        modifiers = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        if event.key() == Qt.Key.Key_H and modifiers in (Qt.KeyboardModifier.NoModifier,
+                                                         Qt.KeyboardModifier.ShiftModifier):
+            self.jump_to_heading(forward=modifiers == Qt.KeyboardModifier.NoModifier)
+            return
+        super().keyPressEvent(event)
+
+    def jump_to_heading(self, forward: bool = True) -> bool:
+        """Put the caret at the start of the next (or previous) "You:" or "Assistant:" line; False if there is none.
+
+        The caret's move is what the screen reader follows: it reads the heading's line.
+        """
+        block = self.textCursor().block()
+        block = block.next() if forward else block.previous()
+        while block.isValid():
+            if block.text() in HEADINGS:
+                cursor = self.textCursor()
+                cursor.setPosition(block.position())
+                self.setTextCursor(cursor)
+                return True
+            block = block.next() if forward else block.previous()
+        return False
 
     def stream(self, piece: str) -> None:
         """Add a piece of the answer; it appears once its sentence is complete."""
