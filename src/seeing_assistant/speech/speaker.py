@@ -251,7 +251,7 @@ class VoiceSpeaker(Speaker):
         try:
             return synthesizer.synthesize(sentence)
         except Exception as error:  # noqa: BLE001 - one bad sentence must not end the speech
-            log.warning("Could not synthesise %r: %s", sentence, error)
+            log.debug("Could not synthesise %r", sentence)  # the failure itself is logged by _failed
             self._failed(messages.SPEECH_FAILED.format(reason=short_reason(error)))
             return None
 
