@@ -49,9 +49,8 @@ class Voice(QObject):
         self._owns_speaker = speaker is None
         if speaker is None:
             self.speaker, self.route = self._open()
-        else:  # handed in (tests, benchmarks): it is the app's voice, unless answers are text only
-            self.speaker = speaker
-            self.route = routes.NO_ONE if chosen.spoken_by == routes.NO_ONE else routes.APP_VOICE
+        else:
+            self.speaker, self.route = speaker, self._handed_in_route()
         self._watch(self.speaker)
         self._show_route()
 
@@ -59,6 +58,10 @@ class Voice(QObject):
     def is_speaking_answers(self) -> bool:
         """Whether answers (and "You asked") are read aloud, by anyone."""
         return self.route != routes.NO_ONE
+
+    def _handed_in_route(self) -> str:
+        """A speaker handed in (tests, benchmarks) is the app's voice, unless answers are text only."""
+        return routes.NO_ONE if self.settings.spoken_by == routes.NO_ONE else routes.APP_VOICE
 
     def _open(self) -> tuple[speech.Speaker, str]:
         route = routes.resolve(self.settings.spoken_by, self.screen_reader.is_running)
@@ -81,7 +84,7 @@ class Voice(QObject):
         """Use new voice settings: the speaker is made anew; if that fails, the user is told why there is no sound."""
         self.settings = chosen
         if not self._owns_speaker:
-            self.route = routes.NO_ONE if chosen.spoken_by == routes.NO_ONE else routes.APP_VOICE
+            self.route = self._handed_in_route()
             self._show_route()
             return
         self.speaker.close()
