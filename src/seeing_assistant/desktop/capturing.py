@@ -62,10 +62,10 @@ class Capturer(QObject):
         """
         self._grab(self._grab_window, quiet, must_hide=not quiet)
 
-    def take_paste_and_drop(self, window: QMainWindow, question: QWidget) -> None:
+    def take_paste_and_drop(self, question: QWidget) -> None:
         """Describe what is pasted (Ctrl+V in the window, or an image pasted into ``question``) or dropped."""
-        window.setAcceptDrops(True)
-        window.installEventFilter(self)
+        self.window.setAcceptDrops(True)
+        self.window.installEventFilter(self)
         question.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:

@@ -85,7 +85,7 @@ class MainWindow(QMainWindow):
         self.listener = Listener(self.answers, self.voice, self.speak_button, self.progress, self)
         self.capturer = Capturer(self, self.voice, self.answers.stop_current,
                                  lambda: self.settings.hide_window_when_capturing)
-        self.capturer.take_paste_and_drop(self, self.question)
+        self.capturer.take_paste_and_drop(self.question)
         self.listener.take_f2(self)
         self.capturer.captured.connect(self.describe)
         self.listener.heard.connect(self._ask_heard)
