@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from seeing_assistant import speech
 from seeing_assistant.core import limits, messages, settings, tasks
 from seeing_assistant.core.actions import DEFAULT_HOTKEYS
+from seeing_assistant.desktop.widgets import TextField
 
 
 class SettingsDialog(QDialog):
@@ -44,8 +45,8 @@ class SettingsDialog(QDialog):
             box.setChecked(checked)
             return box
 
-        self.model = named(QLineEdit(current.model), "Model", "A downloaded model id or a model folder")
-        self.asr_model = named(QLineEdit(current.asr_model), "Speech recognition model",
+        self.model = named(TextField(current.model), "Model", "A downloaded model id or a model folder")
+        self.asr_model = named(TextField(current.asr_model), "Speech recognition model",
                                "A downloaded Whisper model id or folder, for spoken questions")
         self.device = named(QComboBox(), "Device", "Where the model runs")
         for device in limits.DEVICE_CHOICES:
@@ -63,6 +64,7 @@ class SettingsDialog(QDialog):
         self.voice = named(QComboBox(), "Voice",
                            "Choose a voice, or type a voice id, name or language code; Default is the engine's own")
         self.voice.setEditable(True)
+        self.voice.setLineEdit(TextField())
         self.voice.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.voice.setCompleter(None)  # typing "es" must stay "es", not be completed to "Esperanto (eo)"
         self.voice.lineEdit().setAccessibleName("Voice")
@@ -110,11 +112,11 @@ class SettingsDialog(QDialog):
         self.chords: dict[str, QLineEdit] = {}
         for action, chord in {**DEFAULT_HOTKEYS, **current.hotkeys}.items():
             spoken = action.replace("-", " ")
-            self.chords[action] = named(QLineEdit(chord), f"Hotkey: {spoken}",
+            self.chords[action] = named(TextField(chord), f"Hotkey: {spoken}",
                                         f"The key chord for {spoken}, such as Ctrl+Alt+Shift+S; empty for none")
         for label, widget in (("&Model:", self.model), ("Spee&ch recognition model:", self.asr_model),
                               ("&Device:", self.device), ("P&recision:", self.dtype),
-                              ("", self.four_bit), ("&Voice:", self.voice), ("R&ate:", self.rate),
+                              ("", self.four_bit), ("&Voice:", self.voice), ("Speech r&ate:", self.rate),
                               ("Vol&ume:", self.volume), ("Answers are s&poken by:", self.spoken_by),
                               ("", self.earcons),
                               ("", self.hide_window), ("Default &task:", self.default_task),

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
 from PySide6.QtGui import (
     QAccessible,
     QAccessibleAnnouncementEvent,
+    QFocusEvent,
     QImage,
     QKeyEvent,
     QKeySequence,
@@ -50,7 +51,28 @@ def make_progress() -> QProgressBar:
     return progress
 
 
-class QuestionField(QLineEdit):
+class TextField(QLineEdit):
+    """A line edit that neither selects its text when tabbed into nor unselects it when left.
+
+    A QLineEdit selects all its text on Tab, and unselects it on leaving, before Qt sends the focus event. Orca
+    takes the caret event of that selection as the focus move, silently, and then ignores the focus event: tabbing to
+    the field said nothing, or "Text unselected." over the next control; and Orca 43 reads Qt's selection one
+    character short ("Ctrl+Alt+Shift+ selected"). Without the selection, the field is read by its label, then its
+    whole text; Ctrl+A still selects it all.
+    """
+
+    _SELECTING = (Qt.FocusReason.TabFocusReason, Qt.FocusReason.BacktabFocusReason, Qt.FocusReason.ShortcutFocusReason)
+
+    def focusInEvent(self, event: QFocusEvent) -> None:  # noqa: D102 (Qt's handler, with the reason changed)
+        if event.reason() in self._SELECTING:
+            event = QFocusEvent(QEvent.Type.FocusIn, Qt.FocusReason.OtherFocusReason)
+        super().focusInEvent(event)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:  # noqa: D102 (Qt's handler, keeping the selection)
+        super().focusOutEvent(QFocusEvent(QEvent.Type.FocusOut, Qt.FocusReason.ActiveWindowFocusReason))
+
+
+class QuestionField(TextField):
     """Where the user types a question; empty asks for the chosen task."""
 
     def __init__(self) -> None:
