@@ -97,9 +97,13 @@ def test_orca_reads_each_control_once_by_its_label_and_stays_quiet_while_the_scr
         assert app.stdout is not None
         assert app.stdout.readline().startswith("window shown"), (tmp_path / "app.err").read_text()
         windows: list[str] = []
-        assert wait_for(lambda: bool(windows.extend(subprocess.run(
-            ["xdotool", "search", "--onlyvisible", "--pid", str(app.pid)], env=app_env, capture_output=True,
-            text=True, timeout=10).stdout.split()) or windows), 10, step=0.2)
+
+        def find_window() -> bool:
+            windows[:] = subprocess.run(["xdotool", "search", "--onlyvisible", "--pid", str(app.pid)], env=app_env,
+                                        capture_output=True, text=True, timeout=10).stdout.split()
+            return bool(windows)
+
+        assert wait_for(find_window, 10, step=0.2)
         subprocess.run(["xdotool", "windowfocus", windows[-1]], env=app_env, check=True, timeout=10)
         assert quiet(desktop, 2.0), "Orca did not stop talking after the window was focused"
 
