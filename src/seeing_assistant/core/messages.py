@@ -227,6 +227,10 @@ SPOKEN_BY_WHO = {"screen-reader": "the screen reader", "app": "the app's own voi
 # Translators: {reason} is why speech-dispatcher, the screen reader's speech queue, could not be reached.
 NO_SPEECH_DISPATCHER = ("The screen reader's speech (speech-dispatcher) could not be reached ({reason}): start "
                         "your screen reader, or install speech-dispatcher, or choose the app's own voice in Settings.")
+NO_SCREEN_READER_OUTPUT = ("No screen reader could be reached ({reason}): start NVDA, JAWS or VoiceOver (on macOS, "
+                           "allow VoiceOver to be controlled with AppleScript), or choose the app's own voice in "
+                           "Settings.")
+SCREEN_READER_OUTPUT_FAILED = "The screen reader stopped taking speech ({reason}): the answer is still shown as text."
 
 # --- Hotkeys, trigger, tray -------------------------------------------------------------------------------------
 

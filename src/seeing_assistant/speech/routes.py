@@ -1,11 +1,12 @@
 """Who speaks the answers: the screen reader, the app's own voice, or no one; and opening that speaker.
 
-"auto" means the screen reader when one is running and the platform has a route to it (Linux: speech-dispatcher),
-otherwise the app's own voice.
+"auto" means the screen reader when one is running and the platform has a route to it (Linux: speech-dispatcher;
+Windows and macOS: accessible_output2), otherwise the app's own voice.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 
 from seeing_assistant.core.errors import SeeingAssistantError
@@ -16,8 +17,14 @@ SCREEN_READER, APP_VOICE, NO_ONE, AUTOMATIC = "screen-reader", "app", "none", "a
 
 
 def has_screen_reader_route() -> bool:
-    """Whether this platform can speak through the screen reader (so far: Linux, through speech-dispatcher)."""
-    return sys.platform.startswith("linux")
+    """Whether this platform can speak through the screen reader.
+
+    Linux through speech-dispatcher; Windows and macOS through accessible_output2 where it is installed.
+    """
+    platform: str = sys.platform  # a plain string: this decides at run time, whatever platform mypy checks for
+    if platform.startswith("linux"):
+        return True
+    return platform in ("win32", "darwin") and importlib.util.find_spec("accessible_output2") is not None
 
 
 def resolve(choice: str, is_screen_reader_running: bool) -> str:
@@ -35,12 +42,21 @@ def open_route(route: str, voice: VoiceSettings, earcons: bool, fall_back: bool)
     if route == NO_ONE:
         return SilentSpeaker(), NO_ONE, None
     if route == SCREEN_READER:
-        from seeing_assistant.speech.speech_dispatcher import ScreenReaderSpeaker
-
         try:
-            return ScreenReaderSpeaker(), SCREEN_READER, None
+            return _screen_reader_speaker(), SCREEN_READER, None
         except SeeingAssistantError as error:
             if not fall_back:
                 return SilentSpeaker(), NO_ONE, str(error)
     speaker, problem = open_speaker_or_silent(voice, earcons=earcons)
     return speaker, (NO_ONE if problem else APP_VOICE), problem
+
+
+def _screen_reader_speaker() -> Speaker:
+    platform: str = sys.platform
+    if platform.startswith("linux"):
+        from seeing_assistant.speech.speech_dispatcher import ScreenReaderSpeaker
+
+        return ScreenReaderSpeaker()
+    from seeing_assistant.speech.accessible_output import AccessibleOutputSpeaker
+
+    return AccessibleOutputSpeaker()
