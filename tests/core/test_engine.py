@@ -5,6 +5,7 @@ import threading
 from pathlib import Path
 
 import pytest
+import torch
 from PIL import Image
 
 from seeing_assistant.core import intake
@@ -91,7 +92,7 @@ def test_a_follow_up_reuses_the_image_and_matches_a_fresh_run(engine: Engine, pi
     assert follow_up.reused_tokens > 576, "the image and the first question should not be read again"
     assert follow_up.prompt_tokens > first.prompt_tokens
 
-    fresh = Conversation(image=picture, turns=[("What is shown?", first.text)])
+    fresh = Conversation(image=picture, turns=[("What is shown?", first.text)], model_image=engine.fitted(picture.image))
     recomputed = engine.ask(fresh, "What colour is the square?")
     assert recomputed.reused_tokens == 0
     assert recomputed.text == follow_up.text, "reusing the cache must not change the answer"
@@ -151,3 +152,45 @@ def test_quantize_without_bitsandbytes_or_gpu_is_explained(tiny_model: Path) -> 
 def test_an_absent_device_is_explained(tiny_model: Path) -> None:
     with pytest.raises(BadInputError, match=r"The device cuda is not available"):
         Engine.load(EngineSettings(model=str(tiny_model), device="cuda"))
+
+
+EDGE_MARKS = {"left": (255, 0, 0), "right": (0, 0, 255), "top": (0, 200, 0), "bottom": (255, 255, 0)}
+
+
+def marked(width: int, height: int) -> intake.IntakeImage:
+    """A grey picture with a coloured band, a tenth of the side deep, along each of its four edges."""
+    image = Image.new("RGB", (width, height), (128, 128, 128))
+    band_x, band_y = width // 10, height // 10
+    image.paste(EDGE_MARKS["top"], (band_x, 0, width - band_x, band_y))
+    image.paste(EDGE_MARKS["bottom"], (band_x, height - band_y, width - band_x, height))
+    image.paste(EDGE_MARKS["left"], (0, band_y, band_x, height - band_y))
+    image.paste(EDGE_MARKS["right"], (width - band_x, band_y, width, height - band_y))
+    return intake.from_pil(image, source="the screen")
+
+
+def colours_seen(engine: Engine, image: intake.IntakeImage) -> set[str]:
+    """Which edge marks are in the pixel values the processor hands the model (de-normalised to 0-255)."""
+    conversation = engine.start(image)
+    inputs = engine._process(conversation.messages("What is shown?"))
+    processor = engine.processor.image_processor
+    mean = torch.tensor(processor.image_mean).view(3, 1, 1)
+    std = torch.tensor(processor.image_std).view(3, 1, 1)
+    pixels = ((inputs["pixel_values"][0].float() * std + mean) * 255).round()
+    seen = set()
+    for name, colour in EDGE_MARKS.items():
+        target = torch.tensor(colour, dtype=pixels.dtype).view(3, 1, 1)
+        if ((pixels - target).abs().max(dim=0).values < 12).sum() >= 20:
+            seen.add(name)
+    return seen
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1080, 1920)], ids=["16:9", "9:16"])
+def test_the_model_sees_all_four_edges_of_a_wide_or_tall_picture(tiny_model: Path, size: tuple[int, int]) -> None:
+    padded = Engine.load(EngineSettings(model=str(tiny_model)))
+    picture = marked(*size)
+    assert padded.fitted(picture.image).size == (336, 336)
+    assert colours_seen(padded, picture) == set(EDGE_MARKS)
+    # The processor's own centre crop (the "crop" setting) loses the two far edges of the long side.
+    cropped = Engine.load(EngineSettings(model=str(tiny_model), image_fit="crop"))
+    lost = {"left", "right"} if size[0] > size[1] else {"top", "bottom"}
+    assert colours_seen(cropped, picture) == set(EDGE_MARKS) - lost

@@ -76,6 +76,8 @@ def _model_options(for_this_run: bool) -> argparse.ArgumentParser:
                          help="precision: auto is float16 on a GPU, float32 on the CPU" + suffix)
     options.add_argument("--quantize", choices=limits.QUANTIZE_CHOICES, default=None,
                          help="load 4-bit or 8-bit weights with bitsandbytes (NVIDIA GPUs; the 'quantization' extra)")
+    options.add_argument("--image-fit", default=default("pad"), choices=limits.IMAGE_FIT_CHOICES,
+                         help="pad: the model sees the whole picture on a square; crop: only its centre" + suffix)
     return options
 
 

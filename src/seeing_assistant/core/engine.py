@@ -35,12 +35,13 @@ class EngineSettings:
     dtype: str = "auto"
     quantize: str | None = None
     max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS
+    image_fit: str = "pad"  # one of limits.IMAGE_FIT_CHOICES: the whole picture on a square, or its centre
 
     @classmethod
     def of(cls, chosen: Any) -> EngineSettings:
-        """The engine's part of the app's settings or of the command line's options (the same five names)."""
+        """The engine's part of the app's settings or of the command line's options (the same six names)."""
         return cls(model=chosen.model, device=chosen.device, dtype=chosen.dtype, quantize=chosen.quantize,
-                   max_new_tokens=chosen.max_new_tokens)
+                   max_new_tokens=chosen.max_new_tokens, image_fit=chosen.image_fit)
 
 
 @dataclass
@@ -152,25 +153,43 @@ class Engine:
         return cls(settings, processor, model, placement, time.perf_counter() - started)
 
     def start(self, image: IntakeImage) -> Conversation:
-        """Begin a new conversation about ``image``.
+        """Begin a new conversation about ``image``, brought to the picture the model is shown (see :meth:`fitted`)."""
+        return Conversation(image=image, model_image=self.fitted(image.image))
 
-        A large image is first brought down to the size the processor would resize it to, with PIL's fast
-        reducing path (measured: a 4K screenshot's preprocessing went from about 200 ms to a few ms); the
-        processor's own resize then has nothing left to do.
+    def fitted(self, picture: Any) -> Any:
+        """The picture the model is shown, or None to leave it all to the processor.
+
+        "pad" (the default): the whole picture, centred on a square of the processor's mean colour, as LLaVA-1.5 was
+        trained and evaluated (its ``expand2square``); the processor's centre crop would otherwise cut a 16:9
+        screenshot to its middle 56% and lose the taskbar, sidebars and the start of every line. It is scaled
+        first, with PIL's fast reducing path, so that its long side is the processor's size (a 4K screenshot's
+        preprocessing went from about 200 ms to a few ms): the processor then has nothing left to do.
+        "crop": the processor's own resize and centre crop, the picture only brought down to its short side first.
         """
-        return Conversation(image=image, model_image=self._fitted(image.image))
-
-    def _fitted(self, picture: Any) -> Any:
         from PIL import Image
 
-        size = getattr(getattr(self.processor, "image_processor", None), "size", None)
+        image_processor = getattr(self.processor, "image_processor", None)
+        size = getattr(image_processor, "size", None)
         target = size.get("shortest_edge") if isinstance(size, dict) else getattr(size, "shortest_edge", None)
-        short, long = sorted(picture.size)
-        if not target or short <= target:
-            return None
-        scaled_long = int(target * long / short)  # as transformers' get_resize_output_image_size computes it
-        width, height = (scaled_long, target) if picture.width >= picture.height else (target, scaled_long)
-        return picture.resize((width, height), Image.Resampling.BICUBIC, reducing_gap=1.5)
+        if self.settings.image_fit != "pad":
+            short, long = sorted(picture.size)
+            if not target or short <= target:
+                return None
+            scaled_long = int(target * long / short)  # as transformers' get_resize_output_image_size computes it
+            width, height = (scaled_long, target) if picture.width >= picture.height else (target, scaled_long)
+            return picture.resize((width, height), Image.Resampling.BICUBIC, reducing_gap=1.5)
+        width, height = picture.size
+        side = max(width, height)
+        if target and side > target:
+            width, height = max(1, round(width * target / side)), max(1, round(height * target / side))
+            picture = picture.resize((width, height), Image.Resampling.BICUBIC, reducing_gap=1.5)
+            side = target
+        if width == height:
+            return picture
+        mean = getattr(image_processor, "image_mean", None) or (0.48145466, 0.4578275, 0.40821073)  # CLIP's
+        square = Image.new("RGB", (side, side), tuple(round(channel * 255) for channel in mean[:3]))
+        square.paste(picture, ((side - width) // 2, (side - height) // 2))
+        return square
 
     def cancel(self) -> None:
         """Stop the answer being generated, from any thread, within one decode step."""

@@ -27,3 +27,7 @@ SPOKEN_BY_CHOICES = ("auto", "screen-reader", "app", "none")
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")  # "cuda:N" is accepted too
 DTYPE_CHOICES = ("auto", "float16", "bfloat16", "float32")
 QUANTIZE_CHOICES = ("4bit", "8bit")
+
+# How a picture is made square for the model: "pad" shows all of it (LLaVA-1.5's own preprocessing), "crop" only its
+# centre (the processor's default).
+IMAGE_FIT_CHOICES = ("pad", "crop")

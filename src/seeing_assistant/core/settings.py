@@ -42,6 +42,7 @@ class Settings:
     start_minimised: bool = False
     start_at_login: bool = False
     asr_model: str = model_store.DEFAULT_ASR_MODEL
+    image_fit: str = "pad"  # one of limits.IMAGE_FIT_CHOICES
 
     def problems(self) -> list[str]:
         """Why a value cannot be used (names of the fields), so that a hand-edited file is caught."""
@@ -62,6 +63,8 @@ class Settings:
             wrong.append("max_new_tokens")
         if not self.model.strip():
             wrong.append("model")
+        if self.image_fit not in limits.IMAGE_FIT_CHOICES:
+            wrong.append("image_fit")
         if not all(isinstance(key, str) and isinstance(value, str) for key, value in self.hotkeys.items()):
             wrong.append("hotkeys")
         return wrong
@@ -117,7 +120,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "model": (str,), "device": (str,), "dtype": (str,), "quantize": (str, type(None)), "voice": (str, type(None)),
     "rate": (int, type(None)), "volume": (float, int), "spoken_by": (str,), "earcons": (bool,),
     "hide_window_when_capturing": (bool,), "default_task": (str,), "max_new_tokens": (int,), "hotkeys": (dict,),
-    "start_minimised": (bool,), "start_at_login": (bool,), "asr_model": (str,),
+    "start_minimised": (bool,), "start_at_login": (bool,), "asr_model": (str,), "image_fit": (str,),
 }
 
 

@@ -55,7 +55,7 @@ def quit_on_signals(window: MainWindow) -> Callable[[], None]:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Open the app; ``--model``, ``--device``, ``--dtype`` and ``--quantize`` override the settings for this run.
+    """Open the app; the model options (``--model``, ``--image-fit`` and the rest) override Settings for this run.
 
     When the app is already running, it is asked to show its window instead, and this process ends.
     """
@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         print(messages.ALREADY_RUNNING, flush=True)
         return 0
     chosen, problem = settings.load()
-    overrides = {name: getattr(args, name) for name in ("model", "device", "dtype", "quantize")
+    overrides = {name: getattr(args, name) for name in ("model", "device", "dtype", "quantize", "image_fit")
                  if getattr(args, name, None) is not None}
     for name, value in overrides.items():
         setattr(chosen, name, value)

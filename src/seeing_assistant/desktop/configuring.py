@@ -31,8 +31,8 @@ def apply(window: MainWindow, chosen: settings.Settings) -> None:
         window.voice.reopen(chosen)
     else:
         window.voice.settings = chosen
-    if (chosen.model, chosen.device, chosen.dtype, chosen.quantize) != (before.model, before.device, before.dtype,
-                                                                        before.quantize):
+    if (chosen.model, chosen.device, chosen.dtype, chosen.quantize, chosen.image_fit) != (
+            before.model, before.device, before.dtype, before.quantize, before.image_fit):
         window.stop()
         window.answers.worker.load_requested.emit(EngineSettings.of(chosen))
     if chosen.asr_model != before.asr_model:

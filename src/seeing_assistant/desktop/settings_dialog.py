@@ -61,6 +61,12 @@ class SettingsDialog(QDialog):
         self.four_bit = checkbox("&4-bit weights (NVIDIA GPUs)",
                                  "Load the model in 4 bits with bitsandbytes: far less GPU memory",
                                  current.quantize == "4bit", name="4-bit weights")
+        self.image_fit = named(QComboBox(), "Picture shown to the model",
+                               "Whole: all of the picture on a square (the default, as the model was trained); "
+                               "centre: only its middle square, as before")
+        self.image_fit.addItem("Whole picture, padded to a square", "pad")
+        self.image_fit.addItem("Centre only, cropped to a square", "crop")
+        self.image_fit.setCurrentIndex(max(0, self.image_fit.findData(current.image_fit)))
         self.voice = named(QComboBox(), "Voice",
                            "Choose a voice, or type a voice id, name or language code; Default is the engine's own")
         self.voice.setEditable(True)
@@ -116,7 +122,9 @@ class SettingsDialog(QDialog):
                                         f"The key chord for {spoken}, such as Ctrl+Alt+Shift+S; empty for none")
         for label, widget in (("&Model:", self.model), ("Spee&ch recognition model:", self.asr_model),
                               ("&Device:", self.device), ("P&recision:", self.dtype),
-                              ("", self.four_bit), ("&Voice:", self.voice), ("Speech r&ate:", self.rate),
+                              ("", self.four_bit),
+                              ("P&icture shown to the model:", self.image_fit), ("&Voice:", self.voice),
+                              ("Speech r&ate:", self.rate),
                               ("Vol&ume:", self.volume), ("Answers are s&poken by:", self.spoken_by),
                               ("", self.earcons),
                               ("", self.hide_window), ("Default &task:", self.default_task),
@@ -159,5 +167,6 @@ class SettingsDialog(QDialog):
             hotkeys={action: edit.text().strip() for action, edit in self.chords.items() if edit.text().strip()},
             start_minimised=self.start_minimised.isChecked(),
             start_at_login=self.start_at_login.isChecked(),
+            image_fit=self.image_fit.currentData(),
         )
 
