@@ -16,6 +16,7 @@ from PIL import Image
 
 from seeing_assistant.core import messages
 from tests.support.cli import COMMAND, SHOW_IMAGE, Run, png_claiming_size, run_cli
+from tests.support.screens import application_window
 
 ERROR_PREFIX = "seeing-assistant: error: "
 
@@ -208,3 +209,33 @@ def test_ctrl_c_while_the_model_loads_ends_the_command_at_once(photo: Path, env:
     _, stderr = process.communicate(timeout=30)
     assert time.monotonic() - pressed < 5
     assert (process.returncode, stderr) == (130, f"seeing-assistant: error: {messages.INTERRUPTED}\n")
+
+
+def test_read_text_reads_a_screenshot_in_reading_order_without_any_model(tmp_path: Path, env: dict[str, str]) -> None:
+    screen = application_window()
+    path = tmp_path / "editor.png"
+    screen.image.save(path)
+    run = run_cli(["describe", "--read-text", str(path), "--json"], env)
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+    assert result["task"] == "read-text" and result["model"] is None and result["new_tokens"] == 0
+    answer = result["answer"]
+    assert answer.startswith("Top bar:\nFile Edit View Insert Format Tools Window Help\n\nLeft column:\nInbox (12)\n")
+    assert answer.index("Left column:") < answer.index("Main area:") < answer.index("Bottom bar:")
+    assert "Visitors rose to 18,240 this quarter, up 6.5% on the same months last year." in answer
+    # The text task reads with the recogniser too: no model is needed (none is downloaded here).
+    text_task = run_cli(["describe", "--task", "text", str(path)], env)
+    assert text_task.returncode == 0, text_task.stderr
+    assert "Quarterly report for the Harbour Street library" in text_task.stdout
+
+
+def test_read_text_of_a_picture_without_text_says_so(photo: Path, tmp_path: Path, env: dict[str, str]) -> None:
+    plain = tmp_path / "plain.png"
+    image = Image.new("RGB", (400, 300), (30, 90, 160))
+    image.paste((250, 200, 30), (100, 80, 300, 220))
+    image.save(plain)
+    run = run_cli(["describe", "--read-text", str(plain)], env)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == f"No text was found in {plain}."
+    assert_one_error_line(run_cli(["describe", "--read-text", "-q", "What?", str(photo)], env), 2,
+                          "--read-text reads the picture's text without the model, so it takes no question")

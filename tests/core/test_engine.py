@@ -92,7 +92,8 @@ def test_a_follow_up_reuses_the_image_and_matches_a_fresh_run(engine: Engine, pi
     assert follow_up.reused_tokens > 576, "the image and the first question should not be read again"
     assert follow_up.prompt_tokens > first.prompt_tokens
 
-    fresh = Conversation(image=picture, turns=[("What is shown?", first.text)], model_image=engine.fitted(picture.image))
+    fresh = Conversation(image=picture, turns=[("What is shown?", first.text)],
+                         model_image=engine.fitted(picture.image))
     recomputed = engine.ask(fresh, "What colour is the square?")
     assert recomputed.reused_tokens == 0
     assert recomputed.text == follow_up.text, "reusing the cache must not change the answer"

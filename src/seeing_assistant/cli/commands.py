@@ -27,7 +27,7 @@ def _read_image(args: argparse.Namespace) -> IntakeImage:
     if args.screen:
         from seeing_assistant.core.capture import ScreenGrabber
 
-        return intake.from_pil(ScreenGrabber().grab(), source="the screen")
+        return intake.from_pil(ScreenGrabber().grab(), source=messages.THE_SCREEN)
     if args.image is None:
         raise BadInputError(messages.NO_IMAGE_GIVEN)
     if args.image == "-":
@@ -85,15 +85,22 @@ def _finish_speech(speaker: Speaker | None, is_stopped: bool) -> None:
 def run_describe(args: argparse.Namespace) -> int:
     """``describe``: check the input, then stream the answer to stdout (and the speaker) as the model writes it."""
     from seeing_assistant.core.engine import EngineSettings
+    from seeing_assistant.core.ocr import OcrUnavailableError, TextReader
     from seeing_assistant.core.seams import load_engine
     from seeing_assistant.core.session import AssistantSession
 
+    if args.read_text and (args.question or args.question_audio):
+        raise BadInputError(messages.READ_TEXT_AND_QUESTION)
+    if args.screen_text_tokens is not None and args.screen_text_tokens < 0:
+        raise BadInputError(messages.BAD_SCREEN_TEXT_TOKENS.format(value=args.screen_text_tokens))
     task = args.task or (tasks.SCREEN_TASK if args.screen else tasks.DEFAULT_TASK)
     image = _read_image(args)
     spoken = _spoken_question(args)
     question = tasks.prompt_for(task, spoken or args.question)
+    reads_text = args.read_text or (task == tasks.TEXT_TASK and not (spoken or args.question))
     speaker = _open_speaker(args)
-    session = AssistantSession(load_engine, EngineSettings.of(args))
+    session = AssistantSession(load_engine, EngineSettings.of(args), reader=TextReader(),
+                               text_budget=args.screen_text_tokens)
     session.begin(image)
     interrupted = False
 
@@ -115,12 +122,20 @@ def run_describe(args: argparse.Namespace) -> int:
 
     try:
         # Loaded before Ctrl+C is taken over, so that a first Ctrl+C while loading ends the command at once.
-        uses_model = session.prepare()
+        uses_model = not reads_text and session.prepare()
         previous = signal.signal(signal.SIGINT, on_interrupt)
         try:
-            if speaker is not None and uses_model:
+            if speaker is not None and (uses_model or reads_text):
                 speaker.earcon("start")
-            reply = session.ask(question, on_text=on_text)
+            try:
+                reply = session.read_text(on_text=on_text) if reads_text else session.ask(question, on_text=on_text)
+            except OcrUnavailableError as error:
+                if args.read_text:
+                    raise
+                # The text task without a recogniser: the model reads the text instead, after one note.
+                print_warning(messages.OCR_FALLBACK.format(reason=str(error)))
+                reads_text = False
+                reply = session.ask(question, on_text=on_text)
         finally:
             signal.signal(signal.SIGINT, previous)
     except BaseException:
@@ -134,11 +149,13 @@ def run_describe(args: argparse.Namespace) -> int:
             sys.stdout.write("\n")
         print_error(messages.INTERRUPTED)
         return EXIT_INTERRUPTED
-    engine, answer = session.engine, reply.answer
+    for note in reply.notes:
+        print_warning(note)
+    engine, answer = (None, None) if reads_text else (session.engine, reply.answer)
     result: dict[str, Any] = {
-        "model": args.model,
-        "task": task,
-        "question": question,
+        "model": None if reads_text else args.model,
+        "task": "read-text" if reads_text else task,
+        "question": None if reads_text else question,
         "source": image.source,
         "image_size": list(image.original_size),
         "is_blank": image.is_blank,

@@ -133,6 +133,11 @@ def build_parser(commands: Mapping[str, Command]) -> argparse.ArgumentParser:
     describe.add_argument("--speak", nargs="?", const="auto", choices=limits.SPOKEN_BY_CHOICES, metavar="WHO",
                           help="speak the answer while it is written, by: auto (the default: the screen reader when "
                                "one is running, else the app's own voice), screen-reader, app or none")
+    describe.add_argument("--read-text", action="store_true",
+                          help="read the picture's text aloud in reading order, without the model (fast)")
+    describe.add_argument("--screen-text-tokens", type=int, default=None, metavar="N",
+                          help="the most tokens of the picture's text put before the first question (0: none; "
+                               "default: 128 on the CPU, 1024 on a GPU)")
     describe.add_argument("--json", action="store_true", help="print one JSON object with the answer and timings")
 
     command("app", "open the desktop app (also what running with no command, or with options only, does)",

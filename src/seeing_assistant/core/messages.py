@@ -39,6 +39,8 @@ STDIN_IS_TERMINAL = (
 STANDARD_INPUT = "standard input"
 # Translators: the name shown for an image pasted or passed in from another part of the app.
 IMAGE_IN_MEMORY = "the image"
+THE_SCREEN = "the screen"  # the source of a screen capture (and of a window capture that fell back to the screen)
+THE_ACTIVE_WINDOW = "the active window"
 
 # Translators: {colour} is a colour name such as "black". Said instead of running the model on a blank image.
 BLANK_IMAGE = "The image is blank: it is a single colour ({colour})."
@@ -130,6 +132,9 @@ CONVERSATION_TOO_LONG = (
 EMPTY_QUESTION = "The question is empty: type a question, or leave it out to get a description."
 NO_IMAGE_GIVEN = "No image was given: name an image file, use '-' for standard input, or use --screen."
 IMAGE_AND_SCREEN = "Both an image file and --screen were given: choose one."
+READ_TEXT_AND_QUESTION = ("--read-text reads the picture's text without the model, so it takes no question: leave "
+                          "out --read-text to ask, or the question to read.")
+BAD_SCREEN_TEXT_TOKENS = "--screen-text-tokens must be 0 or more, not {value}."
 # Translators: {value} is what the user typed for --max-new-tokens.
 BAD_MAX_NEW_TOKENS = "The answer length {value} is not a whole number from {low} to {high}: give one such as 400."
 # Translators: {detail} is the option parser's own short explanation.
@@ -227,6 +232,14 @@ SPOKEN_BY_WHO = {"screen-reader": "the screen reader", "app": "the app's own voi
 # Translators: {reason} is why speech-dispatcher, the screen reader's speech queue, could not be reached.
 NO_SPEECH_DISPATCHER = ("The screen reader's speech (speech-dispatcher) could not be reached ({reason}): start "
                         "your screen reader, or install speech-dispatcher, or choose the app's own voice in Settings.")
+# --- Screen text (OCR) -------------------------------------------------------------------------------------------
+OCR_UNAVAILABLE = ("The text of the picture cannot be read: the text recogniser (rapidocr) {reason}. Install the app "
+                   "again with its dependencies (scripts/install), or ask the model instead.")
+OCR_FAILED = "The text recogniser failed on this picture ({reason}); ask the model instead."
+NO_TEXT_FOUND = "No text was found in {source}."
+READING_TEXT = "Reading the text of {source}."
+OCR_FALLBACK = "The model answers without the screen's text: {reason}"
+
 NO_SCREEN_READER_OUTPUT = ("No screen reader could be reached ({reason}): start NVDA, JAWS or VoiceOver (on macOS, "
                            "allow VoiceOver to be controlled with AppleScript), or choose the app's own voice in "
                            "Settings.")

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from seeing_assistant.core.devices import Placement
     from seeing_assistant.core.engine import EngineSettings
     from seeing_assistant.core.intake import IntakeImage
+    from seeing_assistant.core.ocr import ScreenText, TextBlock
 
 TextCallback = Callable[[str], None]
 
@@ -57,6 +58,16 @@ class EngineLike(Protocol):
 
     def cancel(self) -> None:
         """Stop the answer being written."""
+
+
+class TextReaderLike(Protocol):
+    """What the session needs of the text recogniser (:class:`~seeing_assistant.core.ocr.TextReader`)."""
+
+    def load(self) -> None: ...  # noqa: D102 - named by the class
+
+    def read(self, picture: Any, on_block: Callable[[TextBlock, TextBlock | None], None] | None = None,
+             should_stop: Callable[[], bool] | None = None) -> ScreenText:
+        """The picture's text in reading order, each block told to ``on_block`` as it is read."""
 
 
 class RecognizerLike(Protocol):

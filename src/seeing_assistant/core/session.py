@@ -9,14 +9,16 @@ last answer is kept for Repeat and Copy, and a newer request supersedes (cancels
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from seeing_assistant.core import messages
+from seeing_assistant.core import grounding, messages
 from seeing_assistant.core.engine import EngineSettings
 from seeing_assistant.core.errors import BadInputError, SeeingAssistantError, unexpected
 from seeing_assistant.core.intake import IntakeImage
-from seeing_assistant.core.seams import AnswerLike, EngineFactory, EngineLike, TextCallback
+from seeing_assistant.core.ocr import OcrUnavailableError, ScreenText, TextBlock, spoken_block
+from seeing_assistant.core.seams import AnswerLike, EngineFactory, EngineLike, TextCallback, TextReaderLike
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,7 @@ class Reply:
     is_cancelled: bool = False
     is_blank: bool = False
     answer: AnswerLike | None = None
+    notes: tuple[str, ...] = ()  # sentences to tell once besides the answer (the model answered without OCR text)
 
 
 class AssistantSession:
@@ -36,9 +39,14 @@ class AssistantSession:
     one); :meth:`load` loads ahead of time (the desktop app does, at start).
     """
 
-    def __init__(self, factory: EngineFactory, settings: EngineSettings | None = None) -> None:
+    def __init__(self, factory: EngineFactory, settings: EngineSettings | None = None,
+                 reader: TextReaderLike | None = None, text_budget: int | None = None) -> None:
         self._factory = factory
         self._settings = settings
+        self._reader = reader
+        self._text_budget = text_budget  # tokens of OCR text in a first question; None: by device; 0: none
+        self._screen_text: ScreenText | None = None
+        self._ocr_note_told = False
         self._lock = threading.Lock()
         self._engine: EngineLike | None = None
         self._load_error: str | None = None
@@ -115,13 +123,13 @@ class AssistantSession:
     def begin(self, image: IntakeImage) -> None:
         """Start a new conversation about ``image`` (the model reads it at the first question)."""
         with self._lock:
-            self._image, self._conversation = image, None
+            self._image, self._conversation, self._screen_text = image, None, None
             self._last_answer = self._answer_so_far = ""
 
     def forget(self) -> None:
         """Forget the image and the turns (New conversation; may come from any thread)."""
         with self._lock:
-            self._image, self._conversation = None, None
+            self._image, self._conversation, self._screen_text = None, None, None
             self._last_answer = self._answer_so_far = ""
 
     @property
@@ -155,67 +163,171 @@ class AssistantSession:
             else:
                 self._answer_so_far = text
 
+    def _writer(self, request_id: int | None, on_text: TextCallback | None) -> _Writer:
+        with self._lock:
+            request = self._latest if request_id is None else request_id
+        return _Writer(self, request, on_text)
+
     def ask(self, question: str, on_text: TextCallback | None = None, request_id: int | None = None,
             max_new_tokens: int | None = None) -> Reply:
         """Answer ``question`` about the conversation's image, streaming each piece to ``on_text``.
 
         ``request_id`` (default: the current one) stops being streamed as soon as a newer request supersedes it.
-        Raises :class:`SeeingAssistantError` with one sentence; anything unforeseen becomes one too.
+        The first question about a screen, a window or a picture full of text carries the picture's OCR text (see
+        :mod:`~seeing_assistant.core.grounding`). Raises :class:`SeeingAssistantError` with one sentence; anything
+        unforeseen becomes one too.
         """
-        with self._lock:
-            request = self._latest if request_id is None else request_id
-        written = ""
-
-        def send(piece: str) -> None:
-            nonlocal written
-            written += piece
-            self._remember(written, is_done=False)
-            if on_text is not None:
-                on_text(piece)
-
-        def forget_failed() -> None:
-            if self.is_current(request):
-                self._remember("", is_done=False)  # a failed answer is neither repeated nor copied
-
-        def done(reply: Reply) -> Reply:
-            # A superseded answer was kept when it was superseded; it never replaces a newer one.
-            if self.is_current(request):
-                self._remember(reply.text, is_done=True)
-            return reply
-
+        writer = self._writer(request_id, on_text)
         with self._lock:
             image = self._image
         if image is None:
             raise BadInputError(messages.NO_IMAGE_YET)
         if image.is_blank:
             # A single colour shows nothing: say so without the model, also to follow-ups, and invent nothing.
-            send(image.blank_answer())
-            return done(Reply(written, is_blank=True))
+            writer.send(image.blank_answer())
+            return writer.done(Reply(writer.written, is_blank=True))
+        notes: list[str] = []
         try:
             engine = self._ready_engine()
-            if not self.is_current(request):
+            if not self.is_current(writer.request):
                 return Reply("", is_cancelled=True)
             with self._lock:
                 conversation = self._conversation
             if conversation is None:
+                question = self._grounded(image, question, engine, notes)
                 conversation = engine.start(image)
                 with self._lock:
                     if self._image is image:
                         self._conversation = conversation
 
             def on_piece(piece: str) -> None:
-                if self.is_current(request):
-                    send(piece)
+                if self.is_current(writer.request):
+                    writer.send(piece)
                 else:
                     engine.cancel()
 
             answer = engine.ask(conversation, question, on_text=on_piece, max_new_tokens=max_new_tokens)
         except SeeingAssistantError:
-            forget_failed()
+            writer.forget_failed()
             raise
         except Exception as error:  # one sentence for the user; the front end keeps running
-            forget_failed()
+            writer.forget_failed()
             raise SeeingAssistantError(unexpected(error)) from error
-        if not written.strip() and not answer.is_cancelled:
-            send(messages.EMPTY_ANSWER)
-        return done(Reply(answer.text or written.strip(), answer.is_cancelled, answer=answer))
+        if not writer.written.strip() and not answer.is_cancelled:
+            writer.send(messages.EMPTY_ANSWER)
+        return writer.done(Reply(answer.text or writer.written.strip(), answer.is_cancelled, answer=answer,
+                                 notes=tuple(notes)))
+
+    # --- The picture's text ----------------------------------------------------------------------------------------
+
+    @property
+    def reader(self) -> TextReaderLike | None:
+        """The text recogniser, if there is one."""
+        return self._reader
+
+    def _grounded(self, image: IntakeImage, question: str, engine: EngineLike, notes: list[str]) -> str:
+        """The first question with the picture's OCR text before it, when there is a reader and the picture has text.
+
+        A failing reader becomes one note (told once per session); the model then answers from the picture alone.
+        """
+        if self._reader is None or self._text_budget == 0:
+            return question
+        is_screen = image.source in (messages.THE_SCREEN, messages.THE_ACTIVE_WINDOW)
+        try:
+            screen = self.screen_text()
+        except SeeingAssistantError as error:
+            with self._lock:
+                is_new, self._ocr_note_told = not self._ocr_note_told, True
+            if is_new:
+                notes.append(messages.OCR_FALLBACK.format(reason=str(error)))
+            return question
+        if not is_screen and len(screen.lines) < grounding.TEXT_HEAVY_LINES:
+            return question
+        placement = engine.placement
+        budget = self._text_budget if self._text_budget is not None else grounding.budget_for(
+            placement.device if placement is not None else None)
+        return grounding.grounded(question, screen, budget)
+
+    def screen_text(self, on_block: Callable[[TextBlock, TextBlock | None], None] | None = None,
+                    should_stop: Callable[[], bool] | None = None) -> ScreenText:
+        """The conversation's picture's text, read once per conversation (later calls hand the same back).
+
+        ``on_block`` hears each block as it is read (or, once read, each block at once).
+        """
+        with self._lock:
+            image, screen = self._image, self._screen_text
+        if image is None:
+            raise BadInputError(messages.NO_IMAGE_YET)
+        if self._reader is None:
+            raise OcrUnavailableError(messages.OCR_UNAVAILABLE.format(reason="is not set up"))
+        if screen is None:
+            stopped = False
+
+            def stop_here() -> bool:
+                nonlocal stopped
+                stopped = stopped or (should_stop is not None and should_stop())
+                return stopped
+
+            screen = self._reader.read(image.image, on_block=on_block, should_stop=stop_here)
+            if not stopped:
+                with self._lock:
+                    if self._image is image:
+                        self._screen_text = screen
+            return screen
+        if on_block is not None:
+            for block, previous in screen.with_previous():
+                on_block(block, previous)
+        return screen
+
+    def read_text(self, on_text: TextCallback | None = None, request_id: int | None = None) -> Reply:
+        """Read the picture's text aloud in reading order, without the model: each block streamed as it is read."""
+        writer = self._writer(request_id, on_text)
+        with self._lock:
+            image = self._image
+        if image is None:
+            raise BadInputError(messages.NO_IMAGE_YET)
+        if image.is_blank:
+            writer.send(image.blank_answer())
+            return writer.done(Reply(writer.written, is_blank=True))
+
+        def on_block(block: TextBlock, previous: TextBlock | None) -> None:
+            if self.is_current(writer.request):
+                writer.send(spoken_block(block, previous))
+
+        try:
+            screen = self.screen_text(on_block, should_stop=lambda: not self.is_current(writer.request))
+        except SeeingAssistantError:
+            writer.forget_failed()
+            raise
+        except Exception as error:
+            writer.forget_failed()
+            raise SeeingAssistantError(unexpected(error)) from error
+        if not self.is_current(writer.request):
+            return Reply(writer.written.strip(), is_cancelled=True)
+        if screen.is_empty:
+            writer.send(messages.NO_TEXT_FOUND.format(source=image.source))
+        return writer.done(Reply(writer.written.strip()))
+
+
+class _Writer:
+    """One request's answer as it is written: streamed on, kept for Repeat and Copy unless a newer one came."""
+
+    def __init__(self, session: AssistantSession, request: int, on_text: TextCallback | None) -> None:
+        self.session, self.request, self.on_text = session, request, on_text
+        self.written = ""
+
+    def send(self, piece: str) -> None:
+        self.written += piece
+        self.session._remember(self.written, is_done=False)
+        if self.on_text is not None:
+            self.on_text(piece)
+
+    def forget_failed(self) -> None:
+        if self.session.is_current(self.request):
+            self.session._remember("", is_done=False)  # a failed answer is neither repeated nor copied
+
+    def done(self, reply: Reply) -> Reply:
+        # A superseded answer was kept when it was superseded; it never replaces a newer one.
+        if self.session.is_current(self.request):
+            self.session._remember(reply.text, is_done=True)
+        return reply

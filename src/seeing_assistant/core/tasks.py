@@ -68,6 +68,7 @@ TASKS: dict[str, Task] = {
 
 DEFAULT_TASK = "photo"
 SCREEN_TASK = "screen"
+TEXT_TASK = "text"  # answered by the text recogniser, without the model, when no question is typed
 
 
 def task_named(name: str) -> Task:

@@ -153,15 +153,16 @@ class Capturer(QObject):
         ratio = self.window.devicePixelRatioF()
         position = QCursor.pos()
         monitor = capture.monitor_at(int(position.x() * ratio), int(position.y() * ratio))
-        return intake.from_pil(capture.ScreenGrabber().grab(monitor), source="the screen")
+        return intake.from_pil(capture.ScreenGrabber().grab(monitor), source=messages.THE_SCREEN)
 
     def _grab_window(self) -> IntakeImage:
         rect = capture.active_window_rect(exclude={int(self.window.winId())})
         whole = capture.ScreenGrabber().grab(0)
         if rect is None:
             self.voice.announce(messages.NO_WINDOW_FOUND, speak=True)
-            return intake.from_pil(whole, source="the screen")
-        return intake.from_pil(capture.crop_to(whole, rect, capture.desktop_origin()), source="the active window")
+            return intake.from_pil(whole, source=messages.THE_SCREEN)
+        window = capture.crop_to(whole, rect, capture.desktop_origin())
+        return intake.from_pil(window, source=messages.THE_ACTIVE_WINDOW)
 
 
 def bring_to_front(window: QMainWindow) -> None:

@@ -1,0 +1,155 @@
+"""The picture's text in the session: read once per conversation, read aloud without the model, and put before
+the first question about a screen. The recogniser here is a stand-in that hands back fixed lines (the real one is
+tested in test_ocr.py); what is tested is the session's rules around it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from seeing_assistant.core import grounding, intake, messages
+from seeing_assistant.core.engine import EngineSettings
+from seeing_assistant.core.ocr import OcrUnavailableError, ScreenText, TextBlock, TextLine
+from seeing_assistant.core.session import AssistantSession
+from tests.support.fakes import ScriptedEngine
+
+
+def screen_text(*blocks: tuple[str, list[str]]) -> ScreenText:
+    made, top = [], 0
+    for region, lines in blocks:
+        block = TextBlock(region)
+        for line in lines:
+            block.lines.append(TextLine(line, (0, top, 100, top + 20)))
+            top += 30
+        made.append(block)
+    return ScreenText(made, (1920, 1080))
+
+
+MENU_AND_PAGE = screen_text(("top bar", ["File Edit View"]), ("main area", ["Invoice 2231", "Total due: 48.50 EUR"]))
+
+
+class StandInReader:
+    """Hands back fixed text, block by block, and counts its reads."""
+
+    def __init__(self, text: ScreenText = MENU_AND_PAGE, error: Exception | None = None) -> None:
+        self.text, self.error, self.reads = text, error, 0
+
+    def load(self) -> None:
+        pass
+
+    def read(self, picture: Any, on_block: Callable[[TextBlock, TextBlock | None], None] | None = None,
+             should_stop: Callable[[], bool] | None = None) -> ScreenText:
+        self.reads += 1
+        if self.error is not None:
+            raise self.error
+        blocks = []
+        for block, previous in self.text.with_previous():
+            if should_stop is not None and should_stop():
+                break
+            if on_block is not None:
+                on_block(block, previous)
+            blocks.append(block)
+        return ScreenText(blocks, self.text.size)
+
+
+def a_screen(source: str = messages.THE_SCREEN) -> intake.IntakeImage:
+    image = Image.new("RGB", (320, 200), "white")
+    image.paste((20, 20, 200), (10, 10, 100, 100))
+    return intake.from_pil(image, source=source)
+
+
+def test_read_text_streams_the_blocks_in_reading_order_without_a_model_and_reads_once() -> None:
+    reader = StandInReader()
+    session = AssistantSession(lambda _: pytest.fail("no model for reading text"), EngineSettings(), reader=reader)
+    session.begin(a_screen())
+    pieces: list[str] = []
+    reply = session.read_text(pieces.append)
+    assert pieces == ["Top bar:\nFile Edit View\n\n", "Main area:\nInvoice 2231\nTotal due: 48.50 EUR\n\n"]
+    assert reply.text == "Top bar:\nFile Edit View\n\nMain area:\nInvoice 2231\nTotal due: 48.50 EUR"
+    assert session.last_answer == reply.text
+    assert session.read_text().text == reply.text and reader.reads == 1  # once per conversation
+    session.begin(a_screen())
+    session.read_text()
+    assert reader.reads == 2
+
+
+def test_a_picture_with_no_text_says_so_and_a_blank_one_is_blank() -> None:
+    nothing = StandInReader(ScreenText([], (10, 10)))
+    session = AssistantSession(lambda _: ScriptedEngine(), EngineSettings(), reader=nothing)
+    session.begin(a_screen())
+    assert session.read_text().text == "No text was found in the screen."
+    session.begin(intake.from_pil(Image.new("RGB", (64, 64), "white")))
+    assert "blank" in session.read_text().text
+
+
+def test_a_stopped_read_is_not_kept_and_reads_again() -> None:
+    reader = StandInReader()
+    session = AssistantSession(lambda _: ScriptedEngine(), EngineSettings(), reader=reader)
+    session.begin(a_screen())
+    session.supersede(1)
+
+    def stop_after_first(piece: str) -> None:
+        session.supersede(2)
+
+    reply = session.read_text(stop_after_first, request_id=1)
+    assert reply.is_cancelled and reply.text == "Top bar:\nFile Edit View"
+    assert session.read_text().text.endswith("48.50 EUR") and reader.reads == 2
+
+
+def test_the_first_question_about_a_screen_carries_its_text_before_the_question() -> None:
+    engine = ScriptedEngine()
+    session = AssistantSession(lambda _: engine, EngineSettings(), reader=StandInReader())
+    session.begin(a_screen())
+    session.read_text()
+    session.ask("What is the total?")
+    session.ask("And the invoice number?")
+    first, follow_up = engine.asked[0][1], engine.asked[1][1]
+    assert first == f"{grounding.HEADER}\nFile Edit View\nInvoice 2231\nTotal due: 48.50 EUR\n\nWhat is the total?"
+    assert follow_up == "And the invoice number?"  # the text is already in the conversation
+
+
+def test_a_photo_with_little_text_is_asked_about_without_it_and_a_page_of_text_with_it() -> None:
+    engine = ScriptedEngine()
+    session = AssistantSession(lambda _: engine, EngineSettings(), reader=StandInReader())
+    session.begin(a_screen(source="photo.jpg"))
+    session.ask("Describe it.")
+    assert engine.asked[-1][1] == "Describe it."
+    page = screen_text(("main area", [f"Line {number} of the letter" for number in range(8)]))
+    session = AssistantSession(lambda _: engine, EngineSettings(), reader=StandInReader(page))
+    session.begin(a_screen(source="letter.png"))
+    session.ask("Describe it.")
+    assert engine.asked[-1][1].startswith(grounding.HEADER) and "Line 7 of the letter" in engine.asked[-1][1]
+
+
+def test_a_failing_recogniser_is_one_note_and_the_model_answers_from_the_picture_alone() -> None:
+    engine = ScriptedEngine()
+    broken = StandInReader(error=OcrUnavailableError("The text of the picture cannot be read: it broke."))
+    session = AssistantSession(lambda _: engine, EngineSettings(), reader=broken)
+    session.begin(a_screen())
+    reply = session.ask("What is shown?")
+    assert engine.asked[-1][1] == "What is shown?" and reply.text
+    assert reply.notes == ("The model answers without the screen's text: The text of the picture cannot be read: "
+                           "it broke.",)
+    session.begin(a_screen())
+    assert session.ask("What is shown?").notes == ()  # told once
+
+
+def test_long_text_is_cut_to_the_budget_keeping_the_lines_the_question_is_about() -> None:
+    lines = [f"Row {number}: nothing much here at all" for number in range(60)] + ["Balance: 1,204.17 on account 88"]
+    text = screen_text(("left column", lines[:30]), ("main area", lines[30:]))
+    prompt = grounding.grounded("What is the balance?", text, budget_tokens=40)
+    kept = prompt.split("\n")[1:-2]
+    assert "Balance: 1,204.17 on account 88" in kept
+    assert sum(len(line) + 1 for line in kept) <= 40 * grounding.CHARACTERS_PER_TOKEN
+    assert kept[:-1] == [line for line in lines[30:60] if line in kept]  # the main area next, in reading order
+    assert grounding.grounded("Anything?", text, budget_tokens=0) == "Anything?"
+
+
+def test_without_a_recogniser_read_text_says_what_to_do() -> None:
+    session = AssistantSession(lambda _: ScriptedEngine(), EngineSettings())
+    session.begin(a_screen())
+    with pytest.raises(OcrUnavailableError, match="cannot be read"):
+        session.read_text()
