@@ -12,8 +12,8 @@ import pytest
 
 from tests.support.cli import ARTIFACTS, ATSPI_WALK, COMMAND
 
-NAMES = ["Describe screen", "Describe window", "Describe clipboard", "Open image", "Question", "Ask", "Stop",
-         "New conversation", "Copy answer", "Conversation", "Settings"]
+NAMES = ["Describe screen", "Describe window", "Describe clipboard", "Read screen text", "Open image", "Question",
+         "Ask", "Stop", "New conversation", "Copy answer", "Conversation", "Settings"]
 
 
 @pytest.mark.display

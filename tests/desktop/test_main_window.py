@@ -15,12 +15,21 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPointF, QSize, Qt, QUrl
-from PySide6.QtGui import QAccessible, QDragEnterEvent, QDropEvent, QGuiApplication, QImage
-from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QCheckBox, QLabel, QPushButton, QWidget
+from PySide6.QtGui import QAccessible, QDragEnterEvent, QDropEvent, QFont, QGuiApplication, QImage
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QCheckBox,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from seeing_assistant import speech
-from seeing_assistant.core import messages, settings
+from seeing_assistant.core import actions, grounding, messages, settings
+from seeing_assistant.core.ocr import TextReader
 from seeing_assistant.core.seams import load_engine
 from seeing_assistant.desktop.main_window import MainWindow, SettingsDialog
 from tests.desktop.conftest import wait_done
@@ -28,8 +37,8 @@ from tests.support.audio_lab import PrivatePulse, Recorder
 from tests.support.cli import ARTIFACTS, COMMAND, SHOW_IMAGE, launched_app
 from tests.support.fakes import ScriptedEngine, ScriptedFactory, picture
 
-NAMES = ["Describe screen", "Describe window", "Describe clipboard", "Open image", "Question", "Ask", "Stop",
-         "New conversation", "Copy answer", "Conversation", "Settings"]
+NAMES = ["Describe screen", "Describe window", "Describe clipboard", "Read screen text", "Open image", "Question",
+         "Ask", "Stop", "New conversation", "Copy answer", "Conversation", "Settings"]
 
 pytestmark = pytest.mark.display
 
@@ -47,8 +56,8 @@ def test_controls_carry_exactly_the_names_a_screen_reader_reads(make_window: Cal
             interface = QAccessible.queryAccessibleInterface(widget)
             assert interface.text(QAccessible.Text.Name), f"{type(widget).__name__} has no accessible name"
     # Mnemonics on every button, and a tab order that runs from the inputs to the answer to the actions.
-    for button in (window.screen_button, window.window_button, window.clipboard_button, window.open_button,
-                   window.ask_button, window.speak_button, window.stop_button, window.new_button,
+    for button in (window.screen_button, window.window_button, window.clipboard_button, window.read_text_button,
+                   window.open_button, window.ask_button, window.speak_button, window.stop_button, window.new_button,
                    window.copy_button, window.settings_button):
         assert "&" in button.text()
     # Each Alt+letter reaches exactly one control, in the window and in the Settings dialog.
@@ -64,9 +73,9 @@ def test_controls_carry_exactly_the_names_a_screen_reader_reads(make_window: Cal
         if following.isVisible() and following.focusPolicy() & Qt.FocusPolicy.TabFocus:
             order.append(following)
         following = following.nextInFocusChain()
-    assert order[:13] == [window.screen_button, window.window_button, window.clipboard_button, window.open_button,
-                          window.question, window.task, window.ask_button, window.speak_button, window.conversation,
-                          window.stop_button, window.new_button, window.copy_button, window.settings_button]
+    assert order[:14] == [window.screen_button, window.window_button, window.clipboard_button,
+                          window.read_text_button, window.open_button, window.question, window.task,
+                          window.ask_button, window.speak_button, window.conversation, window.stop_button, window.new_button, window.copy_button, window.settings_button]
     # On Linux a combo box's name is its value; Orca reads its label through the label's buddy relation.
     assert window.task.accessibleName() == "Task"
 
@@ -554,3 +563,42 @@ def test_the_app_quits_cleanly_mid_answer(how: str, tiny_model: Path, tmp_path: 
         rest, errors = process.communicate(timeout=30)
     assert (process.returncode, errors) == (0, ""), rest
     assert not (runtime / "seeing-assistant.sock").exists()  # the socket went with the app
+
+
+# --- Read screen text ---------------------------------------------------------------------------------------------
+
+
+def test_read_screen_text_reads_another_window_in_reading_order_without_the_model_and_grounds_a_question(
+        make_window: Callable[..., MainWindow], qtbot: QtBot) -> None:
+    engine = ScriptedEngine()
+    window = make_window(engine, reader=TextReader())
+    window.move(0, 0)
+    other = QWidget()  # another application's window: real Qt controls at 10 pt
+    other.setWindowFlag(Qt.WindowType.FramelessWindowHint)
+    other.setStyleSheet("background: white; color: black;")
+    layout = QVBoxLayout(other)
+    lines = ["Invoice 2231 from Harbour Street Books", "Total due: 48.50 EUR", "Pay before 30 April 2026"]
+    for line in lines:
+        label = QLabel(line)
+        label.setFont(QFont("DejaVu Sans", 10))
+        layout.addWidget(label)
+    other.setGeometry(900, 500, 360, 140)
+    qtbot.addWidget(other)
+    with qtbot.waitExposed(other):
+        other.show()
+    qtbot.wait(200)
+    window.perform(actions.READ_TEXT.id)  # the global chord's, the tray's and `trigger read-text`'s way in
+    wait_done(qtbot, window)
+    shown = window.conversation.toPlainText()
+    assert shown.startswith("You:\nRead the text of the screen\n\nAssistant:\n"), shown
+    positions = [shown.find(line) for line in lines]
+    assert -1 not in positions and positions == sorted(positions), shown
+    assert engine.asked == [] and window.status.text() == messages.ANSWER_DONE
+    assert window.answers.last_answer.endswith(lines[-1])
+    # A follow-up goes to the model, with the screen's text (read once) before the question.
+    window.question.setText("What is the total?")
+    window.ask()
+    wait_done(qtbot, window)
+    question = engine.asked[0][1]
+    assert question.startswith(grounding.HEADER) and question.endswith("\n\nWhat is the total?")
+    assert "Total due: 48.50 EUR" in question

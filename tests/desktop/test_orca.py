@@ -23,8 +23,8 @@ from tests.support.orca_desktop import Desktop, orca_speech, stop_process, wait_
 
 # What Orca 43 says when each control of the main window gets the focus (the start of its first utterance).
 MAIN_WINDOW = ["Describe screen push button", "Describe window push button", "Describe clipboard push button",
-               "Open image push button", "Question: text", "Task: combo box", "Ask push button",
-               "Speak question push button", "Conversation: read only text", "Settings push button"]
+               "Read screen text push button", "Open image push button", "Question: text", "Task: combo box",
+               "Ask push button", "Speak question push button", "Conversation: read only text", "Settings push button"]
 # The Settings dialog's fields, each spoken by its label and then its role (a spin box's value comes between).
 SETTINGS = [("Model:", "text"), ("Device:", "combo box"), ("Precision:", "combo box"),
             ("Voice:", "editable combo box"), ("Speech rate:", "spin button"), ("Volume:", "spin button"),
@@ -107,7 +107,7 @@ def test_orca_reads_each_control_once_by_its_label_and_stays_quiet_while_the_scr
         subprocess.run(["xdotool", "windowfocus", windows[-1]], env=app_env, check=True, timeout=10)
         assert quiet(desktop, 2.0), "Orca did not stop talking after the window was focused"
 
-        main = report["main_window"] = press(desktop, app_env, ["Tab"] * 13)
+        main = report["main_window"] = press(desktop, app_env, ["Tab"] * 14)
         opened = time.monotonic()
         settings = report["settings"] = press(desktop, app_env, ["ctrl+comma"], pause=3.0)  # the voices are listed
         settings += press(desktop, app_env, ["Tab"] * 23)

@@ -23,6 +23,8 @@ class Action:
 DESCRIBE_SCREEN = Action("describe-screen", "Describe screen", "Ctrl+Alt+Shift+S")
 DESCRIBE_WINDOW = Action("describe-window", "Describe window", "Ctrl+Alt+Shift+W")
 DESCRIBE_CLIPBOARD = Action("describe-clipboard", "Describe clipboard", "Ctrl+Alt+Shift+C")
+# The screen's text read aloud in reading order by the text recogniser, without the model.
+READ_TEXT = Action("read-text", "Read screen text", "Ctrl+Alt+Shift+T")
 # Tapped: the Question field; held: a spoken question, recorded until the chord is released.
 ASK = Action("ask", "Ask a question", "Ctrl+Alt+Shift+A")
 REPEAT = Action("repeat", "Repeat the last answer", "Ctrl+Alt+Shift+R")
@@ -30,7 +32,8 @@ STOP = Action("stop", "Stop", "Ctrl+Alt+Shift+X")
 SHOW = Action("show", "Show the window")
 QUIT = Action("quit", "Quit", is_in_tray=False)  # the tray has its own Quit, below a separator
 
-ACTIONS: tuple[Action, ...] = (DESCRIBE_SCREEN, DESCRIBE_WINDOW, DESCRIBE_CLIPBOARD, ASK, REPEAT, STOP, SHOW, QUIT)
+ACTIONS: tuple[Action, ...] = (DESCRIBE_SCREEN, DESCRIBE_WINDOW, DESCRIBE_CLIPBOARD, READ_TEXT, ASK, REPEAT, STOP, SHOW,
+                               QUIT)
 ACTION_IDS: tuple[str, ...] = tuple(action.id for action in ACTIONS)
 DEFAULT_HOTKEYS: dict[str, str] = {action.id: action.chord for action in ACTIONS if action.chord}
 

@@ -31,3 +31,4 @@ QUANTIZE_CHOICES = ("4bit", "8bit")
 # How a picture is made square for the model: "pad" shows all of it (LLaVA-1.5's own preprocessing), "crop" only its
 # centre (the processor's default).
 IMAGE_FIT_CHOICES = ("pad", "crop")
+SCREEN_TEXT_TOKENS = Bounds(0, 3000)  # the picture's text before the first question (0: none)

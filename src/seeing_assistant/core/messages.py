@@ -238,6 +238,7 @@ OCR_UNAVAILABLE = ("The text of the picture cannot be read: the text recogniser 
 OCR_FAILED = "The text recogniser failed on this picture ({reason}); ask the model instead."
 NO_TEXT_FOUND = "No text was found in {source}."
 READING_TEXT = "Reading the text of {source}."
+READ_TEXT_SHOWN = "Read the text of {source}"  # what the conversation shows under "You:"
 OCR_FALLBACK = "The model answers without the screen's text: {reason}"
 
 NO_SCREEN_READER_OUTPUT = ("No screen reader could be reached ({reason}): start NVDA, JAWS or VoiceOver (on macOS, "

@@ -43,6 +43,8 @@ class Settings:
     start_at_login: bool = False
     asr_model: str = model_store.DEFAULT_ASR_MODEL
     image_fit: str = "pad"  # one of limits.IMAGE_FIT_CHOICES
+    # Tokens of the screen's text put before the first question; None: by device (128 on a CPU, 1024 on a GPU).
+    screen_text_tokens: int | None = None
 
     def problems(self) -> list[str]:
         """Why a value cannot be used (names of the fields), so that a hand-edited file is caught."""
@@ -65,6 +67,8 @@ class Settings:
             wrong.append("model")
         if self.image_fit not in limits.IMAGE_FIT_CHOICES:
             wrong.append("image_fit")
+        if self.screen_text_tokens is not None and self.screen_text_tokens not in limits.SCREEN_TEXT_TOKENS:
+            wrong.append("screen_text_tokens")
         if not all(isinstance(key, str) and isinstance(value, str) for key, value in self.hotkeys.items()):
             wrong.append("hotkeys")
         return wrong
@@ -121,6 +125,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "rate": (int, type(None)), "volume": (float, int), "spoken_by": (str,), "earcons": (bool,),
     "hide_window_when_capturing": (bool,), "default_task": (str,), "max_new_tokens": (int,), "hotkeys": (dict,),
     "start_minimised": (bool,), "start_at_login": (bool,), "asr_model": (str,), "image_fit": (str,),
+    "screen_text_tokens": (int, type(None)),
 }
 
 

@@ -69,6 +69,7 @@ TASKS: dict[str, Task] = {
 DEFAULT_TASK = "photo"
 SCREEN_TASK = "screen"
 TEXT_TASK = "text"  # answered by the text recogniser, without the model, when no question is typed
+READ_TEXT = "read-text"  # not a preset: Read screen text, which reads the text and ignores a typed question
 
 
 def task_named(name: str) -> Task:

@@ -12,11 +12,11 @@ from PySide6.QtWidgets import QProgressBar
 from seeing_assistant.core import messages, settings
 from seeing_assistant.core.engine import EngineSettings
 from seeing_assistant.core.intake import IntakeImage
-from seeing_assistant.core.seams import EngineFactory, RecognizerFactory
+from seeing_assistant.core.seams import EngineFactory, RecognizerFactory, TextReaderLike
 from seeing_assistant.core.session import Reply
 from seeing_assistant.desktop.voice import Voice
 from seeing_assistant.desktop.widgets import ConversationView
-from seeing_assistant.desktop.worker import EngineWorker, Request
+from seeing_assistant.desktop.worker import EngineWorker, Request, TextWorker
 
 
 class Answerer(QObject):
@@ -29,7 +29,8 @@ class Answerer(QObject):
     started = Signal(bool)
 
     def __init__(self, factory: EngineFactory, recognizer_factory: RecognizerFactory, voice: Voice,
-                 conversation: ConversationView, progress: QProgressBar, parent: QObject | None = None) -> None:
+                 conversation: ConversationView, progress: QProgressBar, parent: QObject | None = None,
+                 reader: TextReaderLike | None = None, text_budget: int | None = None) -> None:
         super().__init__(parent)
         self.voice = voice
         self.conversation = conversation
@@ -39,23 +40,32 @@ class Answerer(QObject):
         self.is_quiet_answer = False
         self.engine_thread = QThread(self)
         self.engine_thread.setObjectName("seeing-assistant-engine")
-        self.worker = EngineWorker(factory, recognizer_factory)
+        self.worker = EngineWorker(factory, recognizer_factory, reader, text_budget)
         self.worker.moveToThread(self.engine_thread)
         self.engine_thread.finished.connect(self.worker.deleteLater)  # deleted on its own thread, not by the GC
         self.worker.loading.connect(self._on_loading)
         self.worker.loaded.connect(self._on_loaded)
         self.worker.load_failed.connect(self._on_load_failed)
-        self.worker.started.connect(self._on_started)
-        self.worker.chunk.connect(self._on_chunk)
-        self.worker.finished.connect(self._on_finished)
-        self.worker.failed.connect(self._on_failed)
+        # The picture's text is read on a thread of its own: Read screen text never waits for the model to load.
+        self.text_thread = QThread(self)
+        self.text_thread.setObjectName("seeing-assistant-text")
+        self.text_worker = TextWorker(self.worker.session)
+        self.text_worker.moveToThread(self.text_thread)
+        self.text_thread.finished.connect(self.text_worker.deleteLater)
+        for worker in (self.worker, self.text_worker):
+            worker.started.connect(self._on_started)
+            worker.chunk.connect(self._on_chunk)
+            worker.finished.connect(self._on_finished)
+            worker.failed.connect(self._on_failed)
         self.engine_thread.start()
+        self.text_thread.start()
 
     def load(self, chosen: settings.Settings) -> None:
         """Load the model (and the speech recogniser) in the background, once the event loop runs."""
         # The worker is the timers' context: a window closed before they fire takes them with it.
         QTimer.singleShot(0, self.worker, lambda: self.worker.load_requested.emit(EngineSettings.of(chosen)))
         QTimer.singleShot(0, self.worker, lambda: self.worker.asr_load_requested.emit(chosen.asr_model))
+        QTimer.singleShot(0, self.text_worker, self.text_worker.load_requested.emit)
 
     @property
     def is_busy(self) -> bool:
@@ -79,8 +89,17 @@ class Answerer(QObject):
         self.stop_current()
         if echo and self.voice.is_speaking_answers:
             self.voice.speaker.say(echo)  # "You asked: ...", then the answer, in order
-        request = Request(self.next_request(), question, image, max_new_tokens)
-        if image is not None:
+        request = self._begin(Request(self.next_request(), question, image, max_new_tokens), shown, status, quiet)
+        self.worker.answer_requested.emit(request)
+
+    def read_text(self, image: IntakeImage | None, shown: str, status: str, quiet: bool = False) -> None:
+        """Read the text of ``image`` (or of the conversation's picture) aloud in reading order, without the model."""
+        self.stop_current()
+        request = self._begin(Request(self.next_request(), "", image), shown, status, quiet)
+        self.text_worker.read_requested.emit(request)
+
+    def _begin(self, request: Request, shown: str, status: str, quiet: bool) -> Request:
+        if request.image is not None:
             self.conversation.clear()
         self.conversation.add_turn(shown)
         self.answering_id = request.id
@@ -88,7 +107,7 @@ class Answerer(QObject):
         self.progress.show()
         self.voice.announce(status)
         self.voice.speaker.earcon("start")
-        self.worker.answer_requested.emit(request)
+        return request
 
     def stop_current(self) -> None:
         """Cancel the answer in progress and silence the speech (a new request interrupts the previous one)."""
@@ -129,8 +148,10 @@ class Answerer(QObject):
     def shut_down(self) -> None:
         """Cancel everything and end the engine's thread (the window is closing)."""
         self.next_request()
-        self.engine_thread.quit()
-        self.engine_thread.wait()
+        for thread in (self.engine_thread, self.text_thread):
+            thread.quit()
+        for thread in (self.engine_thread, self.text_thread):
+            thread.wait()
 
     def _end(self, status: str, announce: bool = True) -> None:
         self.conversation.flush()
@@ -173,6 +194,8 @@ class Answerer(QObject):
             self.voice.speaker.finish()
             self.voice.speaker.earcon("done")
         self._end(messages.ANSWER_STOPPED if reply.is_cancelled else messages.ANSWER_DONE)
+        for note in reply.notes:  # the model answered without the screen's text: told once
+            self.voice.announce(note, speak=True)
 
     def _on_failed(self, request_id: int, text: str) -> None:
         if request_id != self.answering_id:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication
 
 from seeing_assistant.core import capture, messages, settings
 from seeing_assistant.core.errors import SeeingAssistantError
+from seeing_assistant.core.ocr import TextReader
 from seeing_assistant.desktop import qt_exit
 from seeing_assistant.desktop.main_window import MainWindow
 
@@ -76,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
                  if getattr(args, name, None) is not None}
     for name, value in overrides.items():
         setattr(chosen, name, value)
-    window = MainWindow(chosen, settings_problem=problem, save_settings=True, use_hotkeys=True)
+    window = MainWindow(chosen, settings_problem=problem, save_settings=True, use_hotkeys=True, reader=TextReader())
     window.shut_down.connect(application.quit, Qt.ConnectionType.QueuedConnection)
     restore_signals = quit_on_signals(window)
     server = instance.InstanceServer(lambda action: window.action_requested.emit(action))

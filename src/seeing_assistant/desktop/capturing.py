@@ -50,9 +50,9 @@ class Capturer(QObject):
         self.before = before  # stops the answer and the speech first
         self.is_hiding = is_hiding
 
-    def screen(self, quiet: bool = False) -> None:
-        """Grab the monitor the pointer is on."""
-        self._grab(self._grab_screen, quiet)
+    def screen(self, quiet: bool = False, task: str = tasks.SCREEN_TASK) -> None:
+        """Grab the monitor the pointer is on, to describe (or, with ``task`` tasks.READ_TEXT, to read its text)."""
+        self._grab(self._grab_screen, quiet, task=task)
 
     def active_window(self, quiet: bool = False) -> None:
         """Grab the active window of another application; the whole screen when the platform cannot tell.
@@ -111,11 +111,12 @@ class Capturer(QObject):
             return
         self.captured.emit(image, None, False)
 
-    def _grab(self, grab: Callable[[], IntakeImage], quiet: bool, must_hide: bool = False) -> None:
+    def _grab(self, grab: Callable[[], IntakeImage], quiet: bool, must_hide: bool = False,
+              task: str = tasks.SCREEN_TASK) -> None:
         """``must_hide``: hide rather than shrink the window (when it gets out of the picture at all)."""
         self.before()
         if not (self.is_hiding() and self.window.isVisible()):
-            self._grab_and_show(grab, quiet, was_hidden=False)
+            self._grab_and_show(grab, quiet, was_hidden=False, task=task)
             return
         if QGuiApplication.platformName() == "xcb" and not must_hide:
             # Shrunk to one pixel instead of hidden: the window keeps the focus, so the screen reader does not
@@ -123,9 +124,10 @@ class Capturer(QObject):
             self.window.setMask(QRegion(0, 0, 1, 1))
         else:
             self.window.hide()
-        QTimer.singleShot(CAPTURE_DELAY_MS, lambda: self._grab_and_show(grab, quiet, was_hidden=True))
+        QTimer.singleShot(CAPTURE_DELAY_MS, lambda: self._grab_and_show(grab, quiet, was_hidden=True, task=task))
 
-    def _grab_and_show(self, grab: Callable[[], IntakeImage], quiet: bool, was_hidden: bool) -> None:
+    def _grab_and_show(self, grab: Callable[[], IntakeImage], quiet: bool, was_hidden: bool,
+                       task: str = tasks.SCREEN_TASK) -> None:
         try:
             image = grab()
         except SeeingAssistantError as error:
@@ -133,7 +135,7 @@ class Capturer(QObject):
             self.voice.announce(str(error), is_error=True)
             return
         self._restore(quiet, was_hidden)
-        self.captured.emit(image, tasks.SCREEN_TASK, quiet)
+        self.captured.emit(image, task, quiet)
 
     def _restore(self, quiet: bool, was_hidden: bool) -> None:
         """Show the window again after a capture; from a hotkey, without taking the focus."""

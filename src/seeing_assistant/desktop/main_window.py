@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from seeing_assistant import speech
 from seeing_assistant.core import actions, messages, settings, tasks
 from seeing_assistant.core.intake import IntakeImage
-from seeing_assistant.core.seams import EngineFactory, RecognizerFactory, load_engine, load_recognizer
+from seeing_assistant.core.seams import EngineFactory, RecognizerFactory, TextReaderLike, load_engine, load_recognizer
 from seeing_assistant.desktop import configuring
 from seeing_assistant.desktop.answering import Answerer
 from seeing_assistant.desktop.capturing import Capturer, bring_to_front
@@ -66,7 +66,8 @@ class MainWindow(QMainWindow):
     def __init__(self, chosen: settings.Settings, factory: EngineFactory = load_engine,
                  speaker: speech.Speaker | None = None, settings_problem: str | None = None,
                  save_settings: bool = True, use_hotkeys: bool = False,
-                 recognizer_factory: RecognizerFactory = load_recognizer) -> None:
+                 recognizer_factory: RecognizerFactory = load_recognizer,
+                 reader: TextReaderLike | None = None) -> None:
         super().__init__()
         self.settings = chosen
         self.save_settings = save_settings
@@ -81,7 +82,8 @@ class MainWindow(QMainWindow):
         self._build()
         self.voice = Voice(chosen, self.status, speaker, self)
         self.statusBar().addPermanentWidget(self.voice.spoken_by)
-        self.answers = Answerer(factory, recognizer_factory, self.voice, self.conversation, self.progress, self)
+        self.answers = Answerer(factory, recognizer_factory, self.voice, self.conversation, self.progress, self,
+                                reader=reader, text_budget=chosen.screen_text_tokens)
         self.listener = Listener(self.answers, self.voice, self.speak_button, self.progress, self)
         self.capturer = Capturer(self, self.voice, self.answers.stop_current,
                                  lambda: self.settings.hide_window_when_capturing)
@@ -95,6 +97,7 @@ class MainWindow(QMainWindow):
             actions.DESCRIBE_SCREEN.id: lambda: self.capturer.screen(quiet=True),
             actions.DESCRIBE_WINDOW.id: lambda: self.capturer.active_window(quiet=True),
             actions.DESCRIBE_CLIPBOARD.id: self.capturer.clipboard,
+            actions.READ_TEXT.id: lambda: self.capturer.screen(quiet=True, task=tasks.READ_TEXT),
             actions.ASK.id: self._ask_pressed,
             actions.REPEAT.id: self.answers.repeat,
             actions.STOP.id: self.stop,
@@ -125,6 +128,9 @@ class MainWindow(QMainWindow):
         self.clipboard_button = button("Describe c&lipboard", "Describe clipboard",
                                        "Describe the image, or the image file, on the clipboard",
                                        lambda: self.capturer.clipboard(), "Ctrl+Shift+V")
+        self.read_text_button = button("Read screen te&xt", "Read screen text",
+                                       "Read the text on the screen aloud, in reading order, without the model",
+                                       lambda: self.capturer.screen(task=tasks.READ_TEXT), "Ctrl+Shift+T")
         self.open_button = button("&Open image...", "Open image", "Choose an image file to describe", self.open_image,
                                   "Ctrl+O")
         self.question = QuestionField()
@@ -148,7 +154,7 @@ class MainWindow(QMainWindow):
 
         inputs = QGridLayout()
         for column, input_button in enumerate((self.screen_button, self.window_button, self.clipboard_button,
-                                         self.open_button)):
+                                               self.read_text_button, self.open_button)):
             inputs.addWidget(input_button, 0, column)
         ask_row = QHBoxLayout()
         row: list[tuple[str | None, QWidget, int]] = [("&Question:", self.question, 1), ("Tas&k:", self.task, 0),
@@ -183,7 +189,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.statusBar().addWidget(self.status, 1)
         self.statusBar().addPermanentWidget(self.progress)
-        order = (self.screen_button, self.window_button, self.clipboard_button, self.open_button, self.question,
+        order = (self.screen_button, self.window_button, self.clipboard_button, self.read_text_button,
+                 self.open_button, self.question,
                  self.task, self.ask_button, self.speak_button, self.conversation, self.stop_button, self.new_button,
                  self.copy_button, self.settings_button)
         for first, second in itertools.pairwise(order):
@@ -222,9 +229,18 @@ class MainWindow(QMainWindow):
         return tasks.prompt_and_label(task or self.task.currentData(), typed)
 
     def describe(self, image: IntakeImage, task: str | None = None, quiet: bool = False) -> None:
-        """Start a new conversation about ``image``: the typed question, else ``task`` (default: the chosen one)."""
+        """Start a new conversation about ``image``: the typed question, else ``task`` (default: the chosen one).
+
+        Read screen text (``task`` tasks.READ_TEXT), and the text task with no question typed, read the picture's
+        text with the text recogniser instead of asking the model.
+        """
         self.image = image
         self.preview.show_image(image)
+        chosen = task or self.task.currentData()
+        if chosen == tasks.READ_TEXT or (chosen == tasks.TEXT_TASK and not self.question.text().strip()):
+            self.answers.read_text(image, messages.READ_TEXT_SHOWN.format(source=image.source),
+                                   messages.READING_TEXT.format(source=image.source), quiet=quiet)
+            return
         prompt, shown = self._question(task)
         echo, self.pending_echo = self.pending_echo, None
         self.answers.send(prompt, shown, messages.DESCRIBING.format(source=image.source), image,

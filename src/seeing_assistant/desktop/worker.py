@@ -8,6 +8,7 @@ live in :class:`~seeing_assistant.core.session.AssistantSession`, shared with th
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal, Slot
@@ -17,7 +18,14 @@ from seeing_assistant.core.asr import Audio
 from seeing_assistant.core.engine import EngineSettings
 from seeing_assistant.core.errors import SeeingAssistantError, short_reason, unexpected
 from seeing_assistant.core.intake import IntakeImage
-from seeing_assistant.core.seams import EngineFactory, RecognizerFactory, RecognizerLike, load_engine, load_recognizer
+from seeing_assistant.core.seams import (
+    EngineFactory,
+    RecognizerFactory,
+    RecognizerLike,
+    TextReaderLike,
+    load_engine,
+    load_recognizer,
+)
 from seeing_assistant.core.session import AssistantSession
 
 
@@ -57,9 +65,10 @@ class EngineWorker(QObject):
     transcribe_failed = Signal(int, str)
 
     def __init__(self, factory: EngineFactory = load_engine,
-                 recognizer_factory: RecognizerFactory = load_recognizer) -> None:
+                 recognizer_factory: RecognizerFactory = load_recognizer, reader: TextReaderLike | None = None,
+                 text_budget: int | None = None) -> None:
         super().__init__()
-        self.session = AssistantSession(factory)
+        self.session = AssistantSession(factory, reader=reader, text_budget=text_budget)
         self._recognizer_factory = recognizer_factory
         self._recognizer: RecognizerLike | None = None
         self._recognizer_model: str | None = None
@@ -130,3 +139,47 @@ class EngineWorker(QObject):
             self.transcribe_failed.emit(request_id, messages.TRANSCRIPTION_FAILED.format(reason=short_reason(error)))
             return
         self.transcribed.emit(request_id, transcript.text, transcript.seconds)
+
+
+class TextWorker(QObject):
+    """Reads pictures' text on a thread of its own, so that Read screen text never waits for the model to load.
+
+    It shares the engine worker's session: the text read here is the text the model's first question carries.
+    Signals as :class:`EngineWorker`'s: started, chunk, finished, failed (each with the request id).
+    """
+
+    load_requested = Signal()
+    read_requested = Signal(object)  # Request
+    started = Signal(int)
+    chunk = Signal(int, str)
+    finished = Signal(int, object)
+    failed = Signal(int, str)
+
+    def __init__(self, session: AssistantSession) -> None:
+        super().__init__()
+        self.session = session
+        self.load_requested.connect(self._load)
+        self.read_requested.connect(self._read)
+
+    @Slot()
+    def _load(self) -> None:
+        """Load the recogniser in the background at start; a failure is kept and told at the first read."""
+        reader = self.session.reader
+        if reader is None:
+            return
+        with contextlib.suppress(SeeingAssistantError):  # kept by the reader, and told when the text is asked for
+            reader.load()
+
+    @Slot(object)
+    def _read(self, request: Request) -> None:
+        if not self.session.is_current(request.id):
+            return
+        self.started.emit(request.id)
+        if request.image is not None:
+            self.session.begin(request.image)
+        try:
+            reply = self.session.read_text(lambda piece: self.chunk.emit(request.id, piece), request.id)
+        except SeeingAssistantError as error:
+            self.failed.emit(request.id, str(error))
+            return
+        self.finished.emit(request.id, reply)
