@@ -75,7 +75,8 @@ def test_controls_carry_exactly_the_names_a_screen_reader_reads(make_window: Cal
         following = following.nextInFocusChain()
     assert order[:14] == [window.screen_button, window.window_button, window.clipboard_button,
                           window.read_text_button, window.open_button, window.question, window.task,
-                          window.ask_button, window.speak_button, window.conversation, window.stop_button, window.new_button, window.copy_button, window.settings_button]
+                          window.ask_button, window.speak_button, window.conversation, window.stop_button,
+                          window.new_button, window.copy_button, window.settings_button]
     # On Linux a combo box's name is its value; Orca reads its label through the label's buddy relation.
     assert window.task.accessibleName() == "Task"
 
