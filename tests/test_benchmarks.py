@@ -35,3 +35,19 @@ def test_latency_benchmark_runs_end_to_end_on_the_tiny_model(tmp_path: Path) -> 
     tiny = report["models"]["tiny"]
     assert tiny["time_to_first_audio_s"]["app"]["median"] > 0 and tiny["time_to_first_audio_s"]["naive"]["median"] > 0
     assert tiny["decode_tokens_per_s"]["raw"]["median"] > 0
+
+
+def test_screen_text_benchmark_reads_a_real_qt_window_and_hears_it(tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "out.json"
+    done = subprocess.run([sys.executable, "-m", "benchmarks.screen_text", "--quick", "--json", str(out)],
+                          cwd=Path(__file__).resolve().parents[1], env=dict(os.environ), capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    row = json.loads(out.read_text())["screens"][0]
+    assert row["screen"].startswith("Qt window") and row["pieces"] > 20
+    assert row["word_recall"] > 0.9 and row["ocr_s"] > 0 and row["first_sound_s"] > 0

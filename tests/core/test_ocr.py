@@ -79,12 +79,12 @@ def test_two_columns_side_by_side_are_each_read_to_their_end() -> None:
     right = [(1000, 300 + 28 * row, 1300, 320 + 28 * row) for row in range(3)]
     boxes = [box for pair in zip(left, right, strict=True) for box in pair]  # as a detector lists them: row by row
     blocks = arrange(boxes, (1920, 1080))
-    assert blocks == [[[0], [2], [4]], [[1], [3], [5]]]
+    assert blocks == [("main area", [[0], [2], [4]]), ("main area", [[1], [3], [5]])]
 
 
 def test_words_a_detector_split_apart_on_one_line_are_one_line() -> None:
-    boxes = [(300, 100, 360, 118), (372, 101, 450, 119), (1200, 100, 1300, 118)]  # two words, then far away a third
-    assert arrange(boxes, (1920, 1080)) == [[[0, 1]], [[2]]]
+    boxes = [(600, 300, 660, 318), (672, 301, 750, 319), (1200, 300, 1300, 318)]  # two words, then far away a third
+    assert arrange(boxes, (1920, 1080)) == [("main area", [[0, 1]]), ("main area", [[2]])]
 
 
 def test_missing_model_files_are_one_sentence_and_never_a_download(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -80,3 +80,15 @@ def test_reset_drops_the_unfinished_sentence() -> None:
 def test_clean_markdown() -> None:
     assert clean_markdown("# Title\n> quoted **bold** and __strong__ `code`") == "Title quoted bold and strong code"
     assert clean_markdown("2 * 3 = 6") == "2 * 3 = 6"
+
+
+def test_a_long_run_without_spaces_is_spoken_in_pieces_not_held_back_to_the_end() -> None:
+    splitter = SentenceSplitter()
+    chunks: list[str] = []
+    for _ in range(100):
+        chunks += splitter.feed("tautt")  # 500 characters that never end a sentence or a word
+    assert chunks and all(len(chunk) <= 300 for chunk in chunks)
+    assert "".join(chunks + splitter.flush()) == "tautt" * 100
+    spaced = SentenceSplitter()
+    said = spaced.feed("x" * 250 + " " + "y" * 100)
+    assert said == ["x" * 250]  # cut at the last space before the limit

@@ -34,7 +34,7 @@ MIN_SCORE = 0.5  # recognised text less certain than this is dropped (rapidocr's
 TOP_BAR, LEFT_COLUMN, MAIN_AREA, RIGHT_COLUMN, BOTTOM_BAR = (
     "top bar", "left column", "main area", "right column", "bottom bar")
 REGION_ORDER = (TOP_BAR, LEFT_COLUMN, MAIN_AREA, RIGHT_COLUMN, BOTTOM_BAR)
-BAR_DEPTH = 0.08  # a block within this fraction of the height from the top (bottom) is in the top (bottom) bar
+BAR_DEPTH = 0.05  # a block within this fraction of the height from the top (bottom) is in the top (bottom) bar
 SIDE_WIDTH = 0.3  # a block ending before this fraction of the width (starting after 1 - it) is a side column
 
 
@@ -113,11 +113,15 @@ def _height(box: Box) -> int:
 
 
 def _same_line(first: Box, second: Box) -> bool:
-    """Side by side on one line: they overlap by half the smaller height and the gap is under two heights."""
+    """Whether two boxes are side by side on one line.
+
+    They overlap by half the smaller height and the gap is under six heights (a form's label and its field; a
+    sidebar and the page beside it are further apart).
+    """
     overlap = min(first[3], second[3]) - max(first[1], second[1])
     height = min(_height(first), _height(second))
     gap = max(first[0], second[0]) - min(first[2], second[2])
-    return overlap >= height / 2 and gap <= 2 * height
+    return overlap >= height / 2 and gap <= 6 * height
 
 
 def _follows(upper: Box, lower: Box) -> bool:
@@ -132,17 +136,35 @@ def _follows(upper: Box, lower: Box) -> bool:
     return -height / 2 <= gap <= 0.8 * height and overlaps_across
 
 
+def _rows_at_edges(line_boxes: list[Box], size: tuple[int, int]) -> dict[int, str]:
+    """The lines of the top bar and of the bottom bar, by number.
+
+    A bar is the topmost (bottommost) row of text when it lies within ``BAR_DEPTH`` of the edge; a row is the lines
+    that overlap the outermost line by half their height.
+    """
+    bars: dict[int, str] = {}
+    if not line_boxes:
+        return bars
+    top = min(range(len(line_boxes)), key=lambda n: line_boxes[n][1])
+    bottom = max(range(len(line_boxes)), key=lambda n: line_boxes[n][3])
+    for edge, bar, is_near in ((top, TOP_BAR, line_boxes[top][3] <= size[1] * BAR_DEPTH),
+                               (bottom, BOTTOM_BAR, line_boxes[bottom][1] >= size[1] * (1 - BAR_DEPTH))):
+        if not is_near:
+            continue
+        for number, box in enumerate(line_boxes):
+            overlap = min(box[3], line_boxes[edge][3]) - max(box[1], line_boxes[edge][1])
+            if overlap >= min(_height(box), _height(line_boxes[edge])) / 2:
+                bars[number] = bar
+    return bars
+
+
 def _union(boxes: list[Box]) -> Box:
     return min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)
 
 
 def region_of(box: Box, size: tuple[int, int]) -> str:
-    """Where a block is in a picture of ``size``."""
-    width, height = size
-    if box[3] <= height * BAR_DEPTH:
-        return TOP_BAR
-    if box[1] >= height * (1 - BAR_DEPTH):
-        return BOTTOM_BAR
+    """Where a block that is not in a bar is in a picture of ``size``: a side column by its place, else the page."""
+    width = size[0]
     if box[2] <= width * SIDE_WIDTH:
         return LEFT_COLUMN
     if box[0] >= width * (1 - SIDE_WIDTH):
@@ -150,12 +172,12 @@ def region_of(box: Box, size: tuple[int, int]) -> str:
     return MAIN_AREA
 
 
-def arrange(boxes: list[Box], size: tuple[int, int]) -> list[list[list[int]]]:
-    """Group detected text boxes into blocks of lines, in reading order.
+def arrange(boxes: list[Box], size: tuple[int, int]) -> list[tuple[str, list[list[int]]]]:
+    """Group detected text boxes into blocks of lines, in reading order, each with its region.
 
-    Returns blocks, each a list of lines, each a list of indices into ``boxes`` from left to right.
+    Returns (region, lines) per block, each line a list of indices into ``boxes`` from left to right.
     """
-    # Lines: boxes side by side on one line (words a detector split apart), joined left to right.
+    # Lines: boxes side by side on one line (words a detector split apart, a label and its field), left to right.
     order = sorted(range(len(boxes)), key=lambda index: (boxes[index][1], boxes[index][0]))
     lines: list[list[int]] = []
     for index in order:
@@ -168,38 +190,42 @@ def arrange(boxes: list[Box], size: tuple[int, int]) -> list[list[list[int]]]:
     for line in lines:
         line.sort(key=lambda index: boxes[index][0])
     line_boxes = [_union([boxes[i] for i in line]) for line in lines]
+    bars = _rows_at_edges(line_boxes, size)
 
     # Blocks: a line joins the block whose last line it follows closely, overlapping it across (not a column beside).
     blocks: list[list[int]] = []
     for number in sorted(range(len(lines)), key=lambda n: (line_boxes[n][1], line_boxes[n][0])):
-        fitting = [block for block in blocks if _follows(line_boxes[block[-1]], line_boxes[number])]
+        fitting = [block for block in blocks if _follows(line_boxes[block[-1]], line_boxes[number])
+                   and bars.get(block[-1]) == bars.get(number)]  # a bar never runs on into the page
         if fitting:
             min(fitting, key=lambda block: abs(line_boxes[block[-1]][0] - line_boxes[number][0])).append(number)
         else:
             blocks.append([number])
+    block_boxes = [_union([line_boxes[n] for n in block]) for block in blocks]
+    regions = [bars.get(block[0]) or region_of(box, size) for block, box in zip(blocks, block_boxes, strict=True)]
+    # A side column is one only if nothing of the page reaches across into it: a form's field that happens to end
+    # left of the line is part of the page, not a sidebar.
+    for index, box in enumerate(block_boxes):
+        if regions[index] in (LEFT_COLUMN, RIGHT_COLUMN) and any(
+                regions[other] == MAIN_AREA and min(box[2], block_boxes[other][2]) > max(box[0], block_boxes[other][0])
+                for other in range(len(blocks))):
+            regions[index] = MAIN_AREA
 
-    def reading_key(block: list[int]) -> tuple[int, int, int]:
-        box = _union([line_boxes[n] for n in block])
-        return REGION_ORDER.index(region_of(box, size)), box[1], box[0]
+    def reading_key(index: int) -> tuple[int, int, int]:
+        return REGION_ORDER.index(regions[index]), block_boxes[index][1], block_boxes[index][0]
 
-    def block_region(block: list[int]) -> str:
-        return region_of(_union([line_boxes[n] for n in block]), size)
-
-    ordered = sorted(blocks, key=reading_key)
+    remaining = sorted(range(len(blocks)), key=reading_key)
     # Two blocks side by side in one region (columns of a page) are read left column first, each to its end.
-    result: list[list[int]] = []
-    remaining = ordered[:]
+    result: list[int] = []
     while remaining:
         first = remaining.pop(0)
-        region = block_region(first)
-        top = _union([line_boxes[n] for n in first])[1]
-        beside = [block for block in remaining if block_region(block) == region
-                  and abs(_union([line_boxes[n] for n in block])[1] - top) <= _height(line_boxes[first[0]])]
-        group = sorted([first, *beside], key=lambda block: _union([line_boxes[n] for n in block])[0])
-        for block in beside:
-            remaining.remove(block)
-        result.extend(group)
-    return [[lines[n] for n in block] for block in result]
+        top = block_boxes[first][1]
+        beside = [other for other in remaining if regions[other] == regions[first]
+                  and abs(block_boxes[other][1] - top) <= _height(line_boxes[blocks[first][0]])]
+        for other in beside:
+            remaining.remove(other)
+        result.extend(sorted([first, *beside], key=lambda index: block_boxes[index][0]))
+    return [(regions[index], [lines[n] for n in blocks[index]]) for index in result]
 
 
 # --- The recogniser ------------------------------------------------------------------------------------------------
@@ -272,7 +298,7 @@ class TextReader:
                 right, bottom = np.ceil(points.max(axis=0)).astype(int)
                 boxes.append((max(0, int(left)), max(0, int(top)), min(size[0], int(right)), min(size[1], int(bottom))))
             blocks: list[TextBlock] = []
-            for block in arrange(boxes, size):
+            for region, block in arrange(boxes, size):
                 if should_stop is not None and should_stop():
                     break
                 indices = [index for line in block for index in line]
@@ -291,7 +317,7 @@ class TextReader:
                                               min(score for _, score in words)))
                 if not lines:
                     continue
-                text_block = TextBlock(region_of(_union([line.box for line in lines]), size), lines)
+                text_block = TextBlock(region, lines)
                 if on_block is not None:
                     on_block(text_block, blocks[-1] if blocks else None)
                 blocks.append(text_block)

@@ -19,6 +19,9 @@ from seeing_assistant.desktop.widgets import ConversationView
 from seeing_assistant.desktop.worker import EngineWorker, Request, TextWorker
 
 
+TEXT_LOAD_DELAY_MS = 1000
+
+
 class Answerer(QObject):
     """Owns the engine's thread and the request numbering; writes each answer where the user reads and hears it.
 
@@ -65,7 +68,10 @@ class Answerer(QObject):
         # The worker is the timers' context: a window closed before they fire takes them with it.
         QTimer.singleShot(0, self.worker, lambda: self.worker.load_requested.emit(EngineSettings.of(chosen)))
         QTimer.singleShot(0, self.worker, lambda: self.worker.asr_load_requested.emit(chosen.asr_model))
-        QTimer.singleShot(0, self.text_worker, self.text_worker.load_requested.emit)
+        # The text recogniser a moment later: importing it (OpenCV, ONNX Runtime) holds the interpreter long enough
+        # to hold up the window's first paint (0.25 s became 0.5 s); a second later it is still loaded long before
+        # a user's first press could need it.
+        QTimer.singleShot(TEXT_LOAD_DELAY_MS, self.text_worker, self.text_worker.load_requested.emit)
 
     @property
     def is_busy(self) -> bool:

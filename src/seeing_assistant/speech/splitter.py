@@ -16,6 +16,7 @@ ABBREVIATIONS = frozenset(
     "jan feb mar apr jun jul aug sep sept oct nov dec".split()
 )
 _TERMINATORS = ".!?…"
+LONGEST_RUN = 300  # characters held back at most, waiting for a sentence or a word boundary
 _CLOSERS = "\"')]}»”’"
 _CLAUSE_MARKS = ",;:—–"
 _MARKDOWN_LINE = re.compile(r"^\s*(?:#{1,6}\s+|[-*+•]\s+|>\s*)")
@@ -100,10 +101,17 @@ class SentenceSplitter:
         return not is_list_number
 
     def _long_run_end(self, text: str) -> int | None:
-        """For text with no sentence end in sight, an end at a clause mark or word boundary past ``max_words``."""
+        """For text with no sentence end in sight, an end at a clause mark or word boundary past ``max_words``.
+
+        A run of ``LONGEST_RUN`` characters with too few spaces to count words (a long address, a string of symbols)
+        is cut at its last space, or at that length, so that it is spoken rather than held back to the end.
+        """
         words = list(re.finditer(r"\S+\s", text))
         if len(words) <= self.max_words:
-            return None
+            if len(text) < LONGEST_RUN:
+                return None
+            space = text.rfind(" ", 0, LONGEST_RUN)
+            return space + 1 if space > 0 else LONGEST_RUN
         for match in reversed(words[: self.max_words + 1]):
             if match.group().rstrip()[-1] in _CLAUSE_MARKS:
                 return match.end()
