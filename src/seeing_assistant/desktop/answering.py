@@ -18,7 +18,6 @@ from seeing_assistant.desktop.voice import Voice
 from seeing_assistant.desktop.widgets import ConversationView
 from seeing_assistant.desktop.worker import EngineWorker, Request, TextWorker
 
-
 TEXT_LOAD_DELAY_MS = 1000
 
 
