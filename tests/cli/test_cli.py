@@ -148,6 +148,7 @@ def test_doctor_reports_versions_devices_and_the_model(tiny_model: Path, env: di
     assert "torch 2." in missing.stdout and "transformers 5." in missing.stdout
     assert "CUDA: not available" in missing.stdout
     assert "on disk: no" in missing.stdout and "seeing-assistant download" in missing.stdout
+    assert "Text recogniser:\n  rapidocr 3." in missing.stdout and "PP-OCRv6 models, loaded in" in missing.stdout
     present = run_cli(["doctor", "--model", str(tiny_model)], env)
     assert "on disk: yes" in present.stdout
     assert "would run on cpu in float32" in present.stdout and ": fits" in present.stdout

@@ -6,6 +6,7 @@ import argparse
 import os
 import platform
 import sys
+import time
 from typing import TextIO
 
 from seeing_assistant import __version__
@@ -142,6 +143,22 @@ def hotkey_lines() -> list[str]:
     ]
 
 
+def text_lines() -> list[str]:
+    """Whether the text recogniser (Read screen text, and the text before a question about a screen) can run."""
+    from seeing_assistant.core.ocr import OcrUnavailableError, TextReader
+
+    reader = TextReader()
+    started = time.perf_counter()
+    try:
+        reader.load()
+    except OcrUnavailableError as error:
+        return ["Text recogniser:", f"  not available: {error}"]
+    from importlib.metadata import version
+
+    return ["Text recogniser:", f"  rapidocr {version('rapidocr')} with its PP-OCRv6 models, "
+            f"loaded in {time.perf_counter() - started:.1f} s (offline)"]
+
+
 def run(args: argparse.Namespace, out: TextIO) -> int:
     """Print the report; always exits 0, since it reports problems rather than failing on them."""
     import torch
@@ -157,6 +174,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         *speech_lines(),
         *hotkey_lines(),
         *asr_lines(args.asr_model),
+        *text_lines(),
     ]
     out.write("\n".join(lines) + "\n")
     return 0
