@@ -28,13 +28,13 @@ import os
 import platform
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from tests.support.audio_lab import PrivatePulse, _die_with_parent
+from tests.support.qt_wait import finish
 from tests.support.screens import SIZE, Screen, all_screens
 
 TARGETS = {"cer": 0.01, "cer_terminal": 0.02, "ocr_s": 2.0, "first_sound_s": 2.5}
@@ -134,8 +134,11 @@ def _squeeze(text: str) -> str:
     return " ".join(text.split())
 
 
-def substring_distance(piece: str, text: str) -> tuple[int, int]:
-    """Fewest edits from ``piece`` to any stretch of ``text`` (approximate matching), and where that stretch ends."""
+def substring_distance(piece: str, text: str, after: int = 0) -> tuple[int, int]:
+    """Fewest edits from ``piece`` to any stretch of ``text`` (approximate matching), and where that stretch ends.
+
+    Of equally good stretches, the first that ends at or after ``after`` (a name said twice is matched in order).
+    """
     previous = [0] * (len(text) + 1)  # a match may start anywhere in text
     for index, char in enumerate(piece, 1):
         current = [index] + [0] * len(text)
@@ -143,18 +146,19 @@ def substring_distance(piece: str, text: str) -> tuple[int, int]:
             current[position] = min(previous[position] + 1, current[position - 1] + 1,
                                     previous[position - 1] + (char != other))
         previous = current
-    best = min(range(len(previous)), key=previous.__getitem__)
-    return previous[best], best
+    fewest = min(previous)
+    ends = [end for end, distance in enumerate(previous) if distance == fewest]
+    return fewest, next((end for end in ends if end >= after), ends[0])
 
 
 def score(screen: Screen, read_lines: list[str]) -> dict[str, Any]:
     """Character error rate, word recall, pieces lost and reading order of what was read against the known text."""
     text = "\n".join(_squeeze(line) for line in read_lines)
     edits = characters = lost = 0
-    positions = []
+    positions: list[int] = []
     for _, piece in screen.lines:
         want = _squeeze(piece)
-        distance, end = substring_distance(want, text)
+        distance, end = substring_distance(want, text, positions[-1] if positions else 0)
         edits += distance
         characters += len(want)
         lost += distance > len(want) / 2
@@ -172,7 +176,7 @@ def score(screen: Screen, read_lines: list[str]) -> dict[str, Any]:
 
 def first_sound(screen: Screen, runs: int, folder: Path) -> list[float]:
     """Seconds from the Read screen text action to the first sample of speech, in the real window."""
-    from PySide6.QtCore import QCoreApplication, Qt
+    from PySide6.QtCore import QCoreApplication, QEvent, Qt
     from PySide6.QtGui import QPixmap
     from PySide6.QtWidgets import QLabel
 
@@ -213,6 +217,10 @@ def first_sound(screen: Screen, runs: int, folder: Path) -> list[float]:
     finally:
         window.close()
         shown.close()
+        speaker.close()
+        for made in (window, shown):  # deleted now, each screen's, not all left to the interpreter's exit
+            made.deleteLater()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
         QCoreApplication.processEvents()
     return seconds
 
@@ -304,4 +312,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    finish(main())

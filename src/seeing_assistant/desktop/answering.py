@@ -17,6 +17,7 @@ from seeing_assistant.core.session import Reply
 from seeing_assistant.desktop.voice import Voice
 from seeing_assistant.desktop.widgets import ConversationView
 from seeing_assistant.desktop.worker import EngineWorker, Request, TextWorker
+from seeing_assistant.qt_signals import emit
 
 TEXT_LOAD_DELAY_MS = 1000
 
@@ -65,12 +66,12 @@ class Answerer(QObject):
     def load(self, chosen: settings.Settings) -> None:
         """Load the model (and the speech recogniser) in the background, once the event loop runs."""
         # The worker is the timers' context: a window closed before they fire takes them with it.
-        QTimer.singleShot(0, self.worker, lambda: self.worker.load_requested.emit(EngineSettings.of(chosen)))
-        QTimer.singleShot(0, self.worker, lambda: self.worker.asr_load_requested.emit(chosen.asr_model))
+        QTimer.singleShot(0, self.worker, lambda: emit(self.worker.load_requested, EngineSettings.of(chosen)))
+        QTimer.singleShot(0, self.worker, lambda: emit(self.worker.asr_load_requested, chosen.asr_model))
         # The text recogniser a moment later: importing it (OpenCV, ONNX Runtime) holds the interpreter long enough
         # to hold up the window's first paint (0.25 s became 0.5 s); a second later it is still loaded long before
         # a user's first press could need it.
-        QTimer.singleShot(TEXT_LOAD_DELAY_MS, self.text_worker, self.text_worker.load_requested.emit)
+        QTimer.singleShot(TEXT_LOAD_DELAY_MS, self.text_worker, lambda: emit(self.text_worker.load_requested))
 
     @property
     def is_busy(self) -> bool:
@@ -95,13 +96,13 @@ class Answerer(QObject):
         if echo and self.voice.is_speaking_answers:
             self.voice.speaker.say(echo)  # "You asked: ...", then the answer, in order
         request = self._begin(Request(self.next_request(), question, image, max_new_tokens), shown, status, quiet)
-        self.worker.answer_requested.emit(request)
+        emit(self.worker.answer_requested, request)
 
     def read_text(self, image: IntakeImage | None, shown: str, status: str, quiet: bool = False) -> None:
         """Read the text of ``image`` (or of the conversation's picture) aloud in reading order, without the model."""
         self.stop_current()
         request = self._begin(Request(self.next_request(), "", image), shown, status, quiet)
-        self.text_worker.read_requested.emit(request)
+        emit(self.text_worker.read_requested, request)
 
     def _begin(self, request: Request, shown: str, status: str, quiet: bool) -> Request:
         if request.image is not None:
@@ -183,7 +184,7 @@ class Answerer(QObject):
 
     def _on_started(self, request_id: int) -> None:
         if request_id == self.answering_id:
-            self.started.emit(self.is_quiet_answer)
+            emit(self.started, self.is_quiet_answer)
 
     def _on_chunk(self, request_id: int, piece: str) -> None:
         if request_id != self.answering_id:

@@ -19,6 +19,7 @@ from seeing_assistant.core.errors import SeeingAssistantError
 from seeing_assistant.core.ocr import TextReader
 from seeing_assistant.desktop import qt_exit
 from seeing_assistant.desktop.main_window import MainWindow
+from seeing_assistant.qt_signals import emit
 
 
 def quit_on_signals(window: MainWindow) -> Callable[[], None]:
@@ -80,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     window = MainWindow(chosen, settings_problem=problem, save_settings=True, use_hotkeys=True, reader=TextReader())
     window.shut_down.connect(application.quit, Qt.ConnectionType.QueuedConnection)
     restore_signals = quit_on_signals(window)
-    server = instance.InstanceServer(lambda action: window.action_requested.emit(action))
+    server = instance.InstanceServer(lambda action: emit(window.action_requested, action))
     if not server.listen():
         QTimer.singleShot(0, lambda: window.voice.announce(messages.INSTANCE_SOCKET_FAILED, is_error=True))
     window.add_tray()

@@ -27,6 +27,7 @@ from seeing_assistant.core import capture, intake, messages, tasks
 from seeing_assistant.core.errors import SeeingAssistantError
 from seeing_assistant.core.intake import IntakeImage
 from seeing_assistant.desktop.voice import Voice
+from seeing_assistant.qt_signals import emit
 
 CAPTURE_DELAY_MS = 250  # time for the window to disappear before the screen is grabbed
 CLIPBOARD_SOURCE = "the clipboard image"
@@ -96,7 +97,7 @@ class Capturer(QObject):
         except SeeingAssistantError as error:
             self.voice.announce(str(error), is_error=True)
             return
-        self.captured.emit(image, None, False)
+        emit(self.captured, image, None, False)
 
     def from_mime(self, data: QMimeData | None, source: str) -> None:
         """The image in clipboard or drop data (image bytes or a local file), or one sentence saying why not."""
@@ -109,7 +110,7 @@ class Capturer(QObject):
             self.voice.announce(messages.CLIPBOARD_HAS_NO_IMAGE if source == CLIPBOARD_SOURCE
                                 else messages.DROP_HAS_NO_FILE, is_error=True)
             return
-        self.captured.emit(image, None, False)
+        emit(self.captured, image, None, False)
 
     def _grab(self, grab: Callable[[], IntakeImage], quiet: bool, must_hide: bool = False,
               task: str = tasks.SCREEN_TASK) -> None:
@@ -135,7 +136,7 @@ class Capturer(QObject):
             self.voice.announce(str(error), is_error=True)
             return
         self._restore(quiet, was_hidden)
-        self.captured.emit(image, task, quiet)
+        emit(self.captured, image, task, quiet)
 
     def _restore(self, quiet: bool, was_hidden: bool) -> None:
         """Show the window again after a capture; from a hotkey, without taking the focus."""

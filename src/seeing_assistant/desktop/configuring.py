@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from seeing_assistant.core import messages, settings
 from seeing_assistant.core.engine import EngineSettings
+from seeing_assistant.qt_signals import emit
 
 if TYPE_CHECKING:
     from seeing_assistant.desktop.main_window import MainWindow
@@ -34,9 +35,9 @@ def apply(window: MainWindow, chosen: settings.Settings) -> None:
     if (chosen.model, chosen.device, chosen.dtype, chosen.quantize, chosen.image_fit) != (
             before.model, before.device, before.dtype, before.quantize, before.image_fit):
         window.stop()
-        window.answers.worker.load_requested.emit(EngineSettings.of(chosen))
+        emit(window.answers.worker.load_requested, EngineSettings.of(chosen))
     if chosen.asr_model != before.asr_model:
-        window.answers.worker.asr_load_requested.emit(chosen.asr_model)
+        emit(window.answers.worker.asr_load_requested, chosen.asr_model)
     if window.save_settings:
         try:
             settings.save(chosen)

@@ -16,6 +16,7 @@ from seeing_assistant.core.errors import SeeingAssistantError
 from seeing_assistant.desktop.answering import Answerer
 from seeing_assistant.desktop.microphone import Microphone
 from seeing_assistant.desktop.voice import Voice
+from seeing_assistant.qt_signals import emit
 
 
 class Listener(QObject):
@@ -104,7 +105,7 @@ class Listener(QObject):
         self.transcribe_id = self.answerer.next_request()
         self.progress.show()
         self.voice.announce(messages.TRANSCRIBING)
-        self.answerer.worker.transcribe_requested.emit(self.transcribe_id, audio)
+        emit(self.answerer.worker.transcribe_requested, self.transcribe_id, audio)
 
     def toggle(self) -> None:
         """Speak question: the first press starts recording, the second ends it."""
@@ -138,7 +139,7 @@ class Listener(QObject):
         if not text.strip():
             self.voice.announce(messages.NOTHING_UNDERSTOOD, is_error=True)
             return
-        self.heard.emit(text, self.is_quiet)
+        emit(self.heard, text, self.is_quiet)
 
     def _on_transcribe_failed(self, request_id: int, text: str) -> None:
         if request_id != self.transcribe_id:

@@ -47,6 +47,7 @@ from seeing_assistant.desktop.widgets import (
     make_button,
     make_progress,
 )
+from seeing_assistant.qt_signals import emit
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.gif *.bmp *.tif *.tiff *.webp);;All files (*)"
 
@@ -297,7 +298,8 @@ class MainWindow(QMainWindow):
         """Listen for these global chords (replacing any before); the sentences say which could not be used."""
         if self.hotkeys is not None:
             self.hotkeys.stop()
-        self.hotkeys = Hotkeys(bindings, self.action_requested.emit, self.ask_released.emit)
+        self.hotkeys = Hotkeys(bindings, lambda action: emit(self.action_requested, action),
+                               lambda: emit(self.ask_released))
         return self.hotkeys.start()
 
     def add_tray(self) -> None:
@@ -330,4 +332,4 @@ class MainWindow(QMainWindow):
             self.tray.hide()
         self.answers.shut_down()
         self.voice.close()
-        self.shut_down.emit()
+        emit(self.shut_down)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QLabel
 from seeing_assistant import speech
 from seeing_assistant.core import messages, settings
 from seeing_assistant.desktop.widgets import Relay, StatusLine
+from seeing_assistant.qt_signals import emit
 from seeing_assistant.speech import routes
 from seeing_assistant.speech.screen_reader import POLL_MS, ScreenReaderWatcher
 
@@ -72,7 +73,7 @@ class Voice(QObject):
         return speaker, taken
 
     def _watch(self, speaker: speech.Speaker) -> None:
-        speaker.on_error = self._failures.sentence.emit  # from a speech thread, queued to this one
+        speaker.on_error = lambda sentence: emit(self._failures.sentence, sentence)  # from a speech thread, queued
 
     def _show_route(self) -> str:
         who = messages.SPOKEN_BY_WHO.get(self.route)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPlainTextEdit, QPro
 
 from seeing_assistant.core import tasks
 from seeing_assistant.core.intake import IntakeImage
+from seeing_assistant.qt_signals import emit
 
 PREVIEW_SIZE = QSize(240, 160)
 NO_IMAGE = "No image yet"
@@ -225,7 +226,7 @@ class StatusLine(QLabel):
     def display(self, text: str, is_error: bool = False) -> None:
         """Show ``text`` without announcing it (the user hears it another way)."""
         self.setText(text)
-        self.changed.emit(text, is_error)
+        emit(self.changed, text, is_error)
 
     def announce(self, text: str, is_error: bool = False) -> None:
         """Show ``text`` and announce it."""
@@ -234,7 +235,7 @@ class StatusLine(QLabel):
         event.setPoliteness(QAccessible.AnnouncementPoliteness.Assertive if is_error
                             else QAccessible.AnnouncementPoliteness.Polite)
         QAccessible.updateAccessibility(event)
-        self.changed.emit(text, is_error)
+        emit(self.changed, text, is_error)
 
 
 class Relay(QObject):

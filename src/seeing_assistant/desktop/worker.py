@@ -27,6 +27,7 @@ from seeing_assistant.core.seams import (
     load_recognizer,
 )
 from seeing_assistant.core.session import AssistantSession
+from seeing_assistant.qt_signals import emit
 
 
 @dataclass(frozen=True)
@@ -84,30 +85,30 @@ class EngineWorker(QObject):
 
     @Slot(object)
     def _load(self, settings: EngineSettings) -> None:
-        self.loading.emit(settings.model)
+        emit(self.loading, settings.model)
         try:
             engine = self.session.load(settings)
         except SeeingAssistantError as error:
-            self.load_failed.emit(str(error))
+            emit(self.load_failed, str(error))
             return
         placement = engine.placement
         where = f"{placement.device}, {placement.dtype}" if placement is not None else "ready"
-        self.loaded.emit(messages.MODEL_READY.format(model=settings.model, where=where))
+        emit(self.loaded, messages.MODEL_READY.format(model=settings.model, where=where))
 
     @Slot(object)
     def _answer(self, request: Request) -> None:
         if not self.session.is_current(request.id):
             return  # a newer request came in while this one waited
-        self.started.emit(request.id)
+        emit(self.started, request.id)
         if request.image is not None:
             self.session.begin(request.image)
         try:
-            reply = self.session.ask(request.question, lambda piece: self.chunk.emit(request.id, piece),
+            reply = self.session.ask(request.question, lambda piece: emit(self.chunk, request.id, piece),
                                      request.id, request.max_new_tokens)
         except SeeingAssistantError as error:
-            self.failed.emit(request.id, str(error))
+            emit(self.failed, request.id, str(error))
             return
-        self.finished.emit(request.id, reply)
+        emit(self.finished, request.id, reply)
 
     @Slot(str)
     def _load_asr(self, model: str) -> None:
@@ -127,18 +128,18 @@ class EngineWorker(QObject):
         if not self.session.is_current(request_id):
             return
         if self._recognizer is None:
-            self.transcribe_failed.emit(request_id, self._recognizer_error or messages.TRANSCRIPTION_FAILED.format(
+            emit(self.transcribe_failed, request_id, self._recognizer_error or messages.TRANSCRIPTION_FAILED.format(
                 reason="no speech recognition model is loaded"))
             return
         try:
             transcript = self._recognizer.transcribe(audio)
         except SeeingAssistantError as error:
-            self.transcribe_failed.emit(request_id, str(error))
+            emit(self.transcribe_failed, request_id, str(error))
             return
         except Exception as error:  # noqa: BLE001 - one sentence; the app keeps running
-            self.transcribe_failed.emit(request_id, messages.TRANSCRIPTION_FAILED.format(reason=short_reason(error)))
+            emit(self.transcribe_failed, request_id, messages.TRANSCRIPTION_FAILED.format(reason=short_reason(error)))
             return
-        self.transcribed.emit(request_id, transcript.text, transcript.seconds)
+        emit(self.transcribed, request_id, transcript.text, transcript.seconds)
 
 
 class TextWorker(QObject):
@@ -174,12 +175,12 @@ class TextWorker(QObject):
     def _read(self, request: Request) -> None:
         if not self.session.is_current(request.id):
             return
-        self.started.emit(request.id)
+        emit(self.started, request.id)
         if request.image is not None:
             self.session.begin(request.image)
         try:
-            reply = self.session.read_text(lambda piece: self.chunk.emit(request.id, piece), request.id)
+            reply = self.session.read_text(lambda piece: emit(self.chunk, request.id, piece), request.id)
         except SeeingAssistantError as error:
-            self.failed.emit(request.id, str(error))
+            emit(self.failed, request.id, str(error))
             return
-        self.finished.emit(request.id, reply)
+        emit(self.finished, request.id, reply)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from seeing_assistant.core import messages
 from seeing_assistant.core.errors import SpeechUnavailableError
+from seeing_assistant.qt_signals import emit
 from seeing_assistant.speech.output import AudioOutput
 from seeing_assistant.speech.voice import Pcm
 
@@ -68,7 +69,7 @@ class QtAudioOutput(AudioOutput):
         with self._lock:
             self._queue.append((self._epoch, pcm))
             self._idle.clear()
-        self._player.wake.emit()
+        emit(self._player.wake)
 
     def clear(self) -> None:
         """Drop the queue, then reset the sink on its thread (a queued call: it runs within milliseconds)."""
@@ -76,7 +77,7 @@ class QtAudioOutput(AudioOutput):
             self._epoch += 1
             self._queue.clear()
             self.audio_started_at = None
-        self._player.reset.emit()
+        emit(self._player.reset)
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the queue is empty and the device has played it all."""
@@ -87,7 +88,7 @@ class QtAudioOutput(AudioOutput):
         if self._thread.isFinished():
             return
         self.clear()
-        self._player.shut.emit()
+        emit(self._player.shut)
         self._thread.quit()
         self._thread.wait(5000)
 

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from PySide6.QtCore import SLOT, QObject, QTimer, Signal, Slot
 
+from seeing_assistant.qt_signals import emit
+
 A11Y_SERVICE, A11Y_PATH, A11Y_STATUS = "org.a11y.Bus", "/org/a11y/bus", "org.a11y.Status"
 POLL_MS = 2000  # how often a process list or a platform flag is looked at again (the D-Bus flag is signalled)
 
@@ -109,7 +111,7 @@ class ScreenReaderWatcher(QObject):
         now = self.look()
         if now != self.is_running:
             self.is_running = now
-            self.changed.emit(now)
+            emit(self.changed, now)
 
     @Slot("QDBusMessage")
     def _properties_changed(self, message: object) -> None:
