@@ -56,8 +56,13 @@ def offline_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture(autouse=True)
 def own_desktop_session(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test sees the developer's desktop session: a screen reader running there must not change what is tested."""
-    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    """No test sees the developer's desktop session: a screen reader running there must not change what is tested.
+
+    The address points nowhere rather than being unset: unset, libdbus starts a session bus of its own through the X
+    server (``dbus-launch --autolaunch``), left running after the tests, and once a window's screen-reader watcher
+    hung for minutes connecting to one. Tests that need a bus start their own (``dbus-run-session``).
+    """
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/seeing-assistant-tests-have-no-session-bus")
 
 
 @pytest.fixture(autouse=True)

@@ -56,6 +56,19 @@ def quiet(desktop: Desktop, seconds: float = 1.5, timeout: float = 30) -> bool:
                     timeout, step=0.2)
 
 
+def settled(desktop: Desktop, seconds: float = 1.0, timeout: float = 15) -> bool:
+    """Until Orca's debug log has not grown for ``seconds`` (it is written in bursts: a read too early can miss the
+    last thing said), and Orca has said nothing for as long."""
+    sizes: list[int] = []
+
+    def still() -> bool:
+        sizes.append(desktop.orca_debug.stat().st_size if desktop.orca_debug.exists() else 0)
+        window = int(seconds / 0.2)
+        return len(sizes) > window and len(set(sizes[-window - 1:])) == 1
+
+    return wait_for(still, timeout, step=0.2) and quiet(desktop, seconds, timeout)
+
+
 def press(desktop: Desktop, env: dict[str, str], keys: list[str], pause: float = 0.9) -> list[list[str]]:
     """Press each key in turn; what Orca said after each (its log is read at the end: Orca writes it in bursts)."""
     stamps = []
@@ -63,7 +76,7 @@ def press(desktop: Desktop, env: dict[str, str], keys: list[str], pause: float =
         stamps.append(time.monotonic())
         subprocess.run(["xdotool", "key", "--clearmodifiers", key], env=env, check=True, timeout=10)
         time.sleep(pause)
-    quiet(desktop, 1.0, 10)
+    settled(desktop)
     spoken = orca_speech(desktop.orca_debug)
     bounds = [*stamps, float("inf")]
     return [[text for stamp, text in spoken if bounds[index] <= stamp < bounds[index + 1]]
@@ -129,7 +142,7 @@ def test_orca_reads_each_control_once_by_its_label_and_stays_quiet_while_the_scr
                         60, step=0.2), f"the answer was not spoken: {relay.entries()[-10:]}"
         answer_begun = min(entry["t"] for entry in app_said(asked)
                            if not (entry["text"] or "").startswith(("Describing", "Answer complete")))
-        quiet(desktop, 1.0, 10)
+        settled(desktop)
         during = report["orca_during_capture"] = [text for stamp, text in orca_speech(desktop.orca_debug)
                                                   if asked <= stamp < answer_begun]
         report["app_through_speech_dispatcher"] = [entry["text"] for entry in app_said(asked)]

@@ -212,7 +212,7 @@ def orca_speech(path: Path) -> list[tuple[float, str]]:
     """What Orca said: (time, text) of each SPEECH OUTPUT line."""
     spoken = []
     for stamp, text in orca_log(path):
-        match = _SPEECH.search(text)
+        match = _SPEECH.search(text.split("\n", 1)[0])  # the line itself, not the debug lines folded into it
         if match and match.group(1).strip():
             spoken.append((stamp, match.group(1)))
     return spoken
