@@ -8,8 +8,9 @@ last answer is kept for Repeat and Copy, and a newer request supersedes (cancels
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +47,7 @@ class AssistantSession:
         self._reader = reader
         self._text_budget = text_budget  # tokens of OCR text in a first question; None: by device; 0: none
         self._screen_text: ScreenText | None = None
+        self._reading = threading.Lock()  # held while the picture's text is read
         self._ocr_note_told = False
         self._lock = threading.Lock()
         self._engine: EngineLike | None = None
@@ -163,10 +165,14 @@ class AssistantSession:
             else:
                 self._answer_so_far = text
 
-    def _writer(self, request_id: int | None, on_text: TextCallback | None) -> _Writer:
+    def _start(self, request_id: int | None, on_text: TextCallback | None) -> tuple[_Writer, IntakeImage]:
+        """A writer for the request, and the conversation's image (one sentence when there is none)."""
         with self._lock:
             request = self._latest if request_id is None else request_id
-        return _Writer(self, request, on_text)
+            image = self._image
+        if image is None:
+            raise BadInputError(messages.NO_IMAGE_YET)
+        return _Writer(self, request, on_text), image
 
     def ask(self, question: str, on_text: TextCallback | None = None, request_id: int | None = None,
             max_new_tokens: int | None = None) -> Reply:
@@ -177,17 +183,11 @@ class AssistantSession:
         :mod:`~seeing_assistant.core.grounding`). Raises :class:`SeeingAssistantError` with one sentence; anything
         unforeseen becomes one too.
         """
-        writer = self._writer(request_id, on_text)
-        with self._lock:
-            image = self._image
-        if image is None:
-            raise BadInputError(messages.NO_IMAGE_YET)
+        writer, image = self._start(request_id, on_text)
         if image.is_blank:
-            # A single colour shows nothing: say so without the model, also to follow-ups, and invent nothing.
-            writer.send(image.blank_answer())
-            return writer.done(Reply(writer.written, is_blank=True))
+            return writer.blank(image)
         notes: list[str] = []
-        try:
+        with writer.failing():
             engine = self._ready_engine()
             if not self.is_current(writer.request):
                 return Reply("", is_cancelled=True)
@@ -207,12 +207,6 @@ class AssistantSession:
                     engine.cancel()
 
             answer = engine.ask(conversation, question, on_text=on_piece, max_new_tokens=max_new_tokens)
-        except SeeingAssistantError:
-            writer.forget_failed()
-            raise
-        except Exception as error:  # one sentence for the user; the front end keeps running
-            writer.forget_failed()
-            raise SeeingAssistantError(unexpected(error)) from error
         if not writer.written.strip() and not answer.is_cancelled:
             writer.send(messages.EMPTY_ANSWER)
         return writer.done(Reply(answer.text or writer.written.strip(), answer.is_cancelled, answer=answer,
@@ -254,12 +248,18 @@ class AssistantSession:
 
         ``on_block`` hears each block as it is read (or, once read, each block at once).
         """
+        if self._reader is None:
+            raise OcrUnavailableError(messages.OCR_UNAVAILABLE.format(reason="is not set up"))
+        with self._reading:  # Read screen text and a first question at once: one reads, the other gets its text
+            return self._screen_text_once(self._reader, on_block, should_stop)
+
+    def _screen_text_once(self, reader: TextReaderLike,
+                          on_block: Callable[[TextBlock, TextBlock | None], None] | None,
+                          should_stop: Callable[[], bool] | None) -> ScreenText:
         with self._lock:
             image, screen = self._image, self._screen_text
         if image is None:
             raise BadInputError(messages.NO_IMAGE_YET)
-        if self._reader is None:
-            raise OcrUnavailableError(messages.OCR_UNAVAILABLE.format(reason="is not set up"))
         if screen is None:
             stopped = False
 
@@ -268,7 +268,7 @@ class AssistantSession:
                 stopped = stopped or (should_stop is not None and should_stop())
                 return stopped
 
-            screen = self._reader.read(image.image, on_block=on_block, should_stop=stop_here)
+            screen = reader.read(image.image, on_block=on_block, should_stop=stop_here)
             if not stopped:
                 with self._lock:
                     if self._image is image:
@@ -281,27 +281,16 @@ class AssistantSession:
 
     def read_text(self, on_text: TextCallback | None = None, request_id: int | None = None) -> Reply:
         """Read the picture's text aloud in reading order, without the model: each block streamed as it is read."""
-        writer = self._writer(request_id, on_text)
-        with self._lock:
-            image = self._image
-        if image is None:
-            raise BadInputError(messages.NO_IMAGE_YET)
+        writer, image = self._start(request_id, on_text)
         if image.is_blank:
-            writer.send(image.blank_answer())
-            return writer.done(Reply(writer.written, is_blank=True))
+            return writer.blank(image)
 
         def on_block(block: TextBlock, previous: TextBlock | None) -> None:
             if self.is_current(writer.request):
                 writer.send(spoken_block(block, previous))
 
-        try:
+        with writer.failing():
             screen = self.screen_text(on_block, should_stop=lambda: not self.is_current(writer.request))
-        except SeeingAssistantError:
-            writer.forget_failed()
-            raise
-        except Exception as error:
-            writer.forget_failed()
-            raise SeeingAssistantError(unexpected(error)) from error
         if not self.is_current(writer.request):
             return Reply(writer.written.strip(), is_cancelled=True)
         if screen.is_empty:
@@ -322,9 +311,22 @@ class _Writer:
         if self.on_text is not None:
             self.on_text(piece)
 
-    def forget_failed(self) -> None:
-        if self.session.is_current(self.request):
-            self.session._remember("", is_done=False)  # a failed answer is neither repeated nor copied
+    def blank(self, image: IntakeImage) -> Reply:
+        # A single colour shows nothing: say so without the model, also to follow-ups, and invent nothing.
+        self.send(image.blank_answer())
+        return self.done(Reply(self.written, is_blank=True))
+
+    @contextlib.contextmanager
+    def failing(self) -> Iterator[None]:
+        """A failure inside becomes one sentence (anything unforeseen too), neither repeated nor copied."""
+        try:
+            yield
+        except Exception as error:
+            if self.session.is_current(self.request):
+                self.session._remember("", is_done=False)
+            if isinstance(error, SeeingAssistantError):
+                raise
+            raise SeeingAssistantError(unexpected(error)) from error
 
     def done(self, reply: Reply) -> Reply:
         # A superseded answer was kept when it was superseded; it never replaces a newer one.

@@ -9,6 +9,7 @@ live in :class:`~seeing_assistant.core.session.AssistantSession`, shared with th
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal, Slot
@@ -26,7 +27,7 @@ from seeing_assistant.core.seams import (
     load_engine,
     load_recognizer,
 )
-from seeing_assistant.core.session import AssistantSession
+from seeing_assistant.core.session import AssistantSession, Reply
 from seeing_assistant.qt_signals import emit
 
 
@@ -97,18 +98,8 @@ class EngineWorker(QObject):
 
     @Slot(object)
     def _answer(self, request: Request) -> None:
-        if not self.session.is_current(request.id):
-            return  # a newer request came in while this one waited
-        emit(self.started, request.id)
-        if request.image is not None:
-            self.session.begin(request.image)
-        try:
-            reply = self.session.ask(request.question, lambda piece: emit(self.chunk, request.id, piece),
-                                     request.id, request.max_new_tokens)
-        except SeeingAssistantError as error:
-            emit(self.failed, request.id, str(error))
-            return
-        emit(self.finished, request.id, reply)
+        serve(self, request, lambda on_text: self.session.ask(request.question, on_text, request.id,
+                                                              request.max_new_tokens))
 
     @Slot(str)
     def _load_asr(self, model: str) -> None:
@@ -173,14 +164,23 @@ class TextWorker(QObject):
 
     @Slot(object)
     def _read(self, request: Request) -> None:
-        if not self.session.is_current(request.id):
-            return
-        emit(self.started, request.id)
-        if request.image is not None:
-            self.session.begin(request.image)
-        try:
-            reply = self.session.read_text(lambda piece: emit(self.chunk, request.id, piece), request.id)
-        except SeeingAssistantError as error:
-            emit(self.failed, request.id, str(error))
-            return
-        emit(self.finished, request.id, reply)
+        serve(self, request, lambda on_text: self.session.read_text(on_text, request.id))
+
+
+def serve(worker: EngineWorker | TextWorker, request: Request,
+          work: Callable[[Callable[[str], None]], Reply]) -> None:
+    """Carry out ``request`` on the worker's thread, signalling its pieces, its end or its failure with its id.
+
+    A request superseded while it waited is dropped; one with an image begins a new conversation.
+    """
+    if not worker.session.is_current(request.id):
+        return  # a newer request came in while this one waited
+    emit(worker.started, request.id)
+    if request.image is not None:
+        worker.session.begin(request.image)
+    try:
+        reply = work(lambda piece: emit(worker.chunk, request.id, piece))
+    except SeeingAssistantError as error:
+        emit(worker.failed, request.id, str(error))
+        return
+    emit(worker.finished, request.id, reply)
