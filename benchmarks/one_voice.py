@@ -46,6 +46,7 @@ from typing import Any
 from tests.support.audio_lab import BLOCK_SAMPLES, LOUD_RMS, RATE, Recorder, _die_with_parent
 from tests.support.cli import COMMAND
 from tests.support.orca_desktop import Desktop, SsipRelay, orca_log, orca_speech, stop_process
+from tests.support.orca_desktop import wait_for as poll
 from tests.support.random_models import build_llava
 
 BLOCK_S = BLOCK_SAMPLES / RATE
@@ -72,13 +73,7 @@ DEADLINE = Deadline(WHOLE_RUN_LIMIT_S)
 
 def wait_for(condition: Any, timeout: float, step: float = 0.05) -> bool:
     """Poll ``condition`` until it is true or ``timeout`` (and the script's deadline) passes."""
-    end = time.monotonic() + DEADLINE.left(timeout)
-    while True:
-        if condition():
-            return True
-        if time.monotonic() >= end:
-            return False
-        time.sleep(step)
+    return poll(condition, DEADLINE.left(timeout), step)
 
 
 

@@ -33,9 +33,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.support.audio_lab import PrivatePulse, _die_with_parent
-from tests.support.qt_wait import finish
+from tests.support.audio_lab import PrivatePulse
+from tests.support.qt_wait import finish, run_until
 from tests.support.screens import SIZE, Screen, all_screens
+from tests.support.xvfb import start_xvfb
 
 TARGETS = {"cer": 0.01, "cer_terminal": 0.02, "ocr_s": 2.0, "first_sound_s": 2.5}
 
@@ -201,19 +202,22 @@ def first_sound(screen: Screen, runs: int, folder: Path) -> list[float]:
     window.show()
     seconds = []
     try:
-        _pump_until(lambda: reader._engine is not None or reader._load_error is not None, 60)  # loaded at start
-        _pump_until(lambda: False, 1.0)
+        run_until(lambda: reader._engine is not None or reader._load_error is not None, 60)  # loaded at start
+        _pump_for(1.0)
         for _ in range(runs):
             output.clear()
             pressed = time.perf_counter()
             window.perform(actions.READ_TEXT.id)
-            _pump_until(lambda: output.audio_started_at is not None, 30)
-            if output.audio_started_at is None:
-                raise RuntimeError(f"nothing was heard: {window.status.text()}")
-            seconds.append(output.audio_started_at - pressed)
-            _pump_until(lambda: window.answers.answering_id is None, 60)
+            try:
+                run_until(lambda: output.audio_started_at is not None, 30)
+            except RuntimeError:
+                raise RuntimeError(f"nothing was heard: {window.status.text()}") from None
+            heard = output.audio_started_at
+            assert heard is not None
+            seconds.append(heard - pressed)
+            run_until(lambda: window.answers.answering_id is None, 60)
             window.stop()
-            _pump_until(lambda: False, 0.3)
+            _pump_for(0.3)
     finally:
         window.close()
         shown.close()
@@ -229,26 +233,14 @@ def _no_model() -> Any:
     raise RuntimeError("no model is loaded for reading text")
 
 
-def _pump_until(condition: Any, timeout: float) -> None:
-    from PySide6.QtCore import QCoreApplication
-
-    end = time.monotonic() + timeout
-    while time.monotonic() < end and not condition():
-        QCoreApplication.processEvents()
-        time.sleep(0.002)
+def _pump_for(seconds: float) -> None:
+    end = time.monotonic() + seconds
+    run_until(lambda: time.monotonic() >= end, seconds + 5)
 
 
 def _start_xvfb() -> subprocess.Popen[bytes]:
-    read_end, write_end = os.pipe()
-    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0", f"{SIZE[0]}x{SIZE[1]}x24",
-                             "-nolisten", "tcp"], pass_fds=(write_end,), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent)
-    os.close(write_end)
-    with os.fdopen(read_end) as pipe:
-        number = pipe.readline().strip()
-    if not number:
-        raise RuntimeError("Xvfb gave no display number")
-    os.environ["DISPLAY"] = ":" + number
+    xvfb, display = start_xvfb(*SIZE)
+    os.environ["DISPLAY"] = display
     os.environ["QT_QPA_PLATFORM"] = "xcb"
     return xvfb
 

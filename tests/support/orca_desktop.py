@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 from tests.support.audio_lab import PrivatePulse, _die_with_parent
 from tests.support.cli import SHOW_IMAGE
 from tests.support.speech_dispatcher import PrivateSpeechDispatcher
+from tests.support.xvfb import start_xvfb
 
 
 def wait_for(condition: Any, timeout: float, step: float = 0.05) -> bool:
@@ -255,16 +256,7 @@ class Desktop:
 
     def start(self) -> None:
         """The Xvfb, bus, audio and relay; Orca comes later (:meth:`start_orca`)."""
-        read_end, write_end = os.pipe()
-        self.xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1280x800x24",
-                                      "-nolisten", "tcp"], pass_fds=(write_end,), stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent)
-        os.close(write_end)
-        with os.fdopen(read_end) as pipe:
-            number = pipe.readline().strip()
-        if not number:
-            raise RuntimeError("Xvfb gave no display number")
-        self.display = ":" + number
+        self.xvfb, self.display = start_xvfb(1280, 800)
         self.pulse = PrivatePulse().start()
         self.speechd = PrivateSpeechDispatcher(self.pulse).start()
         self.relay = SsipRelay(str(self.speechd.socket), self.folder)
