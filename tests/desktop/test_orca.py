@@ -57,8 +57,8 @@ def quiet(desktop: Desktop, seconds: float = 1.5, timeout: float = 30) -> bool:
 
 
 def settled(desktop: Desktop, seconds: float = 1.0, timeout: float = 15) -> bool:
-    """Until Orca's debug log has not grown for ``seconds`` (it is written in bursts: a read too early can miss the
-    last thing said), and Orca has said nothing for as long."""
+    """Until Orca's debug log has not grown for ``seconds`` (Orca may still be working through its event queue), and
+    Orca has said nothing for as long."""
     sizes: list[int] = []
 
     def still() -> bool:
@@ -70,7 +70,7 @@ def settled(desktop: Desktop, seconds: float = 1.0, timeout: float = 15) -> bool
 
 
 def press(desktop: Desktop, env: dict[str, str], keys: list[str], pause: float = 0.9) -> list[list[str]]:
-    """Press each key in turn; what Orca said after each (its log is read at the end: Orca writes it in bursts)."""
+    """Press each key in turn; what Orca said after each (its log is read once Orca has settled)."""
     stamps = []
     for key in keys:
         stamps.append(time.monotonic())

@@ -11,6 +11,7 @@ import contextlib
 import datetime
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -185,6 +186,23 @@ _STAMP = re.compile(r"^(\d\d):(\d\d):(\d\d)\.(\d+) - (.*)$")
 _SPEECH = re.compile(r"SPEECH OUTPUT: '(.*?)'(?:\{.*\})?\s*$", re.DOTALL)
 
 
+# Orca opens its debug file with the default 8 KB buffer, so its last lines (often the last thing it said) reach the
+# disk only when later lines push them out. Run Orca's own script with that one file line-buffered instead.
+_SYSTEM_PYTHON = "/usr/bin/python3"  # Orca's interpreter, with the system's gi bindings
+_ORCA_LINE_BUFFERED = """
+import builtins, runpy, sys
+script, sys.argv = sys.argv[1], ["orca", *sys.argv[2:]]
+log = next(arg.split("=", 1)[1] for arg in sys.argv if arg.startswith("--debug-file="))
+plain_open = builtins.open
+def open_line_buffered(file, mode="r", *args, **kwargs):
+    if file == log and "w" in mode and not args and "buffering" not in kwargs:
+        kwargs["buffering"] = 1
+    return plain_open(file, mode, *args, **kwargs)
+builtins.open = open_line_buffered
+runpy.run_path(script, run_name="__main__")
+"""
+
+
 def orca_log(path: Path) -> list[tuple[float, str]]:
     """Orca's debug lines as (monotonic time, text): its wall-clock stamps moved onto this process's clock."""
     if not path.exists():
@@ -288,7 +306,8 @@ class Desktop:
         """Start Orca headless and wait until it has said that it is on; seconds it took."""
         env = dict(self.env(), GTK_MODULES="gail:atk-bridge")
         started = time.monotonic()
-        self.orca = subprocess.Popen(["orca", "--replace", f"--debug-file={self.orca_debug}"], env=env,
+        self.orca = subprocess.Popen([_SYSTEM_PYTHON, "-c", _ORCA_LINE_BUFFERED, shutil.which("orca") or "orca",
+                                      "--replace", f"--debug-file={self.orca_debug}"], env=env,
                                      stdin=subprocess.DEVNULL, stdout=(self.folder / "orca.out").open("wb"),
                                      stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
         if not wait_for(lambda: any("Screen reader on" in text for _, text in orca_speech(self.orca_debug)), 40,
