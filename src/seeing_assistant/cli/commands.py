@@ -10,7 +10,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from seeing_assistant.cli.output import print_error, print_warning
-from seeing_assistant.core import messages, model_store, tasks
+from seeing_assistant.core import messages, model_store, servers, tasks
 from seeing_assistant.core.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, BadInputError
 from seeing_assistant.core.intake import IntakeImage
 
@@ -87,6 +87,7 @@ def run_describe(args: argparse.Namespace) -> int:
     from seeing_assistant.core.engine import EngineSettings
     from seeing_assistant.core.ocr import OcrUnavailableError, TextReader
     from seeing_assistant.core.seams import load_engine
+    from seeing_assistant.core.server_engine import normalised
     from seeing_assistant.core.session import AssistantSession
 
     if args.read_text and (args.question or args.question_audio):
@@ -99,7 +100,7 @@ def run_describe(args: argparse.Namespace) -> int:
     question = tasks.prompt_for(task, spoken or args.question)
     reads_text = args.read_text or (task == tasks.TEXT_TASK and not (spoken or args.question))
     speaker = _open_speaker(args)
-    session = AssistantSession(load_engine, EngineSettings.of(args), reader=TextReader(),
+    session = AssistantSession(load_engine, EngineSettings.of(args, servers.of_args(args)), reader=TextReader(),
                                text_budget=args.screen_text_tokens)
     session.begin(image)
     interrupted = False
@@ -153,7 +154,8 @@ def run_describe(args: argparse.Namespace) -> int:
         print_warning(note)
     engine, answer = (None, None) if reads_text else (session.engine, reply.answer)
     result: dict[str, Any] = {
-        "model": None if reads_text else args.model,
+        "model": None if reads_text else getattr(engine, "model_name", args.model),
+        "server": args.server and normalised(args.server),
         "task": "read-text" if reads_text else task,
         "question": None if reads_text else question,
         "source": image.source,

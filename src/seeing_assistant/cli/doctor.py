@@ -7,11 +7,14 @@ import os
 import platform
 import sys
 import time
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from seeing_assistant import __version__
-from seeing_assistant.core import devices, messages, model_store
+from seeing_assistant.core import devices, messages, model_store, servers
 from seeing_assistant.core.errors import SeeingAssistantError
+
+if TYPE_CHECKING:
+    from seeing_assistant.core.server_engine import ServerSettings
 
 _GB = 1024**3
 
@@ -159,11 +162,36 @@ def text_lines() -> list[str]:
             f"loaded in {time.perf_counter() - started:.1f} s (offline)"]
 
 
+def server_lines(server: ServerSettings) -> list[str]:
+    """What the model server serves, whether its model sees pictures, and how soon it answers."""
+    from seeing_assistant.core.engine import EngineSettings
+    from seeing_assistant.core.server_engine import ServerEngine
+
+    lines = [f"Model server {server.base_url}:", "  " + messages.SERVER_SEES_PICTURES.format(url=server.base_url)]
+    try:
+        engine = ServerEngine.load(EngineSettings(server=server))
+    except SeeingAssistantError as error:
+        return [*lines, f"  not usable: {error}"]
+    try:
+        check = engine.last_check
+        lines.append("  serves: " + ", ".join(engine.models))
+        lines.append(f"  answers with: {engine.model_name}")
+        if check is not None:
+            lines.append("  " + check.summary())
+    finally:
+        engine.close()
+    return lines
+
+
 def run(args: argparse.Namespace, out: TextIO) -> int:
     """Print the report; always exits 0, since it reports problems rather than failing on them."""
     import torch
     import transformers
 
+    server = servers.of_args(args)
+    if server is not None:  # the server first: it is what this check was asked for
+        out.write("\n".join(server_lines(server)) + "\n")
+        out.flush()
     lines = [
         f"Seeing Assistant {__version__}",
         f"Python {platform.python_version()} on {platform.system()} {platform.machine()} ({sys.executable})",

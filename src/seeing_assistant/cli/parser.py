@@ -78,6 +78,17 @@ def _model_options(for_this_run: bool) -> argparse.ArgumentParser:
                          help="load 4-bit or 8-bit weights with bitsandbytes (NVIDIA GPUs; the 'quantization' extra)")
     options.add_argument("--image-fit", default=default("pad"), choices=limits.IMAGE_FIT_CHOICES,
                          help="pad: the model sees the whole picture on a square; crop: only its centre" + suffix)
+    server = options.add_argument_group("model server (instead of a model loaded here; the pictures go to it)")
+    server.add_argument("--server", metavar="URL",
+                        help="answer from this OpenAI-compatible server, e.g. http://gpu-box:8000/v1 (vLLM, Ollama, "
+                             "llama.cpp, transformers serve)")
+    server.add_argument("--server-model", metavar="NAME", help="the served model to use (default: the first served)")
+    server.add_argument("--api-key-env", metavar="VAR", help="the environment variable that holds the server's API key")
+    server.add_argument("--server-timeout", metavar="S",
+                        type=_whole_number_in(limits.SERVER_TIMEOUT_S, messages.BAD_SERVER_TIMEOUT, "value"),
+                        help="the longest silence allowed from the server, in seconds (default: 120)")
+    server.add_argument("--server-ca-file", metavar="FILE.pem",
+                        help="the certificate authority of the server's private certificate")
     return options
 
 

@@ -17,6 +17,7 @@ from seeing_assistant.core.errors import BadInputError, ModelUnavailableError, S
 from seeing_assistant.core.intake import IntakeImage
 from seeing_assistant.core.limits import DEFAULT_MAX_NEW_TOKENS
 from seeing_assistant.core.seams import TextCallback
+from seeing_assistant.core.server_engine import ServerSettings
 
 if TYPE_CHECKING:
     import torch
@@ -36,12 +37,20 @@ class EngineSettings:
     quantize: str | None = None
     max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS
     image_fit: str = "pad"  # one of limits.IMAGE_FIT_CHOICES: the whole picture on a square, or its centre
+    server: ServerSettings | None = None  # answer from this model server instead of a model loaded here
 
     @classmethod
-    def of(cls, chosen: Any) -> EngineSettings:
+    def of(cls, chosen: Any, server: ServerSettings | None = None) -> EngineSettings:
         """The engine's part of the app's settings or of the command line's options (the same six names)."""
         return cls(model=chosen.model, device=chosen.device, dtype=chosen.dtype, quantize=chosen.quantize,
-                   max_new_tokens=chosen.max_new_tokens, image_fit=chosen.image_fit)
+                   max_new_tokens=chosen.max_new_tokens, image_fit=chosen.image_fit, server=server)
+
+    @property
+    def answers_from(self) -> str:
+        """The model as the user named it, or the server's address."""
+        if self.server is not None:
+            return self.server.model or self.server.base_url
+        return self.model
 
 
 @dataclass

@@ -28,7 +28,7 @@ _COMMON = {"the", "and", "what", "this", "that", "with", "are", "there", "which"
 
 
 def budget_for(device: str | None) -> int:
-    """The token budget for the OCR text on this device (``"cpu"``, ``"cuda:0"``, ``"mps"``...)."""
+    """The token budget for the OCR text on this device (``"cpu"``, ``"cuda:0"``, ``"mps"``, ``"server"``...)."""
     return CPU_TOKENS if device in (None, "cpu") else GPU_TOKENS
 
 

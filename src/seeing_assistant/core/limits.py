@@ -32,3 +32,4 @@ QUANTIZE_CHOICES = ("4bit", "8bit")
 # centre (the processor's default).
 IMAGE_FIT_CHOICES = ("pad", "crop")
 SCREEN_TEXT_TOKENS = Bounds(0, 3000)  # the picture's text before the first question (0: none)
+SERVER_TIMEOUT_S = Bounds(5, 3600)  # the longest silence allowed from a model server, in seconds

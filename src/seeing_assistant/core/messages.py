@@ -122,6 +122,91 @@ DOWNLOAD_DONE = "The model {model} is ready at {path}; the app now runs offline.
 # Translators: shown when the model answers nothing at all.
 EMPTY_ANSWER = "The model gave an empty answer: ask again, or ask a more specific question."
 
+# --- Model server -----------------------------------------------------------------------------------------------
+# Translators: {url} is the server address the user gave.
+SERVER_BAD_ADDRESS = "{url} is not a server address: write it as http://host:port/v1 or https://host/v1."
+# Translators: {url} is a server address such as http://gpu-box:8000/v1.
+SERVER_NOT_LISTENING = (
+    "Nothing answers at {url}: start the model server there, or correct the address in Settings (or --server)."
+)
+# Translators: {host} is a computer's name; {url} the whole address.
+SERVER_UNKNOWN_HOST = "No computer called {host} can be found: check the name in the server address {url}."
+SERVER_CERT_UNTRUSTED = (
+    "The server at {url} has a certificate this computer does not trust: choose the file of its certificate "
+    "authority in Settings (or --server-ca-file), or ask the server's administrator for it."
+)
+# Translators: {host} is the name in the address, which the server's certificate does not name.
+SERVER_CERT_MISMATCH = (
+    "The server's certificate is not made out to {host}: use the name its certificate was made for in the address, "
+    "or ask the server's administrator to renew the certificate."
+)
+SERVER_HTTPS_TO_HTTP = "The server at {url} speaks plain http, not https: change the address to start with http://."
+SERVER_HTTP_TO_HTTPS = "The server at {url} only speaks https: change the address to start with https://."
+# Translators: {status} is 401 or 403.
+SERVER_UNAUTHORISED = (
+    "The server at {url} refused the API key ({status}): enter the key its administrator gave you in Settings "
+    "(or name the variable that holds it with --api-key-env)."
+)
+# Translators: {suggestion} is the address with /v1 at its end.
+SERVER_NO_API = (
+    "There is no chat service at {url} (404): check the address; most servers need /v1 at its end, as in {suggestion}."
+)
+SERVER_PICTURE_TOO_LARGE = (
+    "The server refused the picture as too large (413): ask its administrator to accept requests of a few megabytes "
+    "(for nginx, client_max_body_size 20m)."
+)
+# Translators: {model} is the model asked for; {served} lists what the server serves or says.
+SERVER_MODEL_NOT_SERVED = (
+    "The server does not serve the model {model} ({served}): choose a model it serves in Settings (or --server-model)."
+)
+SERVER_NO_MODELS = "The server at {url} serves no model: load one on the server, then try again."
+# Translators: {model} is the served model's name.
+SERVER_IGNORES_IMAGES = (
+    "The model {model} on the server does not see pictures (it read as many tokens with a picture as without): "
+    "serve a vision model such as llava-hf/llava-1.5-7b-hf."
+)
+SERVER_STREAM_BROKEN = (
+    "The server broke off in the middle of the answer: ask again, and if it keeps happening check the server's log."
+)
+# Translators: {reason} is the server's own description of the error.
+SERVER_STREAM_ERROR = "The server failed while answering ({reason}): ask again, or check the server's log."
+# Translators: {seconds} is the read timeout.
+SERVER_READ_TIMEOUT = (
+    "The server sent nothing for {seconds} seconds: it may be busy; ask again, or allow it longer in Settings "
+    "(or --server-timeout)."
+)
+# Translators: {status} is an HTTP status code; {reason} the server's own words.
+SERVER_HTTP_ERROR = "The server answered with error {status} ({reason}): check the server's log."
+SERVER_NOT_OPENAI = (
+    "The server at {url} did not answer as an OpenAI-compatible server does: check the address and its port."
+)
+SERVER_UNEXPECTED = "The server at {url} could not be reached ({reason}): check the address and the network."
+# Translators: {path} is the certificate file the user chose.
+SERVER_CA_FILE_UNREADABLE = (
+    "The certificate file {path} cannot be read as a certificate: choose the PEM file of the server's certificate "
+    "authority."
+)
+# Translators: {name} is an environment variable's name.
+API_KEY_VARIABLE_UNSET = "The environment variable {name} is not set: set it to the server's API key first."
+# Translators: {value} is what the user typed; {low} and {high} are numbers of seconds.
+BAD_SERVER_TIMEOUT = "--server-timeout {value} is not a whole number of seconds from {low} to {high}: give one."
+SERVER_MODEL_WITHOUT_SERVER = "--server-model and --api-key-env need --server: give the server's address too."
+# Translators: {model} is the served model; {url} the server. Said when the app is ready to answer.
+SERVER_READY = "Ready: {model} on the server {url}."
+SERVER_CONNECTING = "Connecting to the model server {url}; you can already capture an image."
+SERVER_SEES_PICTURES = (
+    "Every picture you ask about is sent to {url}, with its text: it leaves this computer, so use a server you trust."
+)
+SERVER_ADDRESS_MISSING = "There is no server address to test: type one, such as http://gpu-box:8000/v1."
+SERVER_TESTING = "Testing the connection to {url}."
+# Translators: {models} lists the served models; {summary} says whether the model sees pictures and how fast it is.
+SERVER_TESTED = "Connected. The server serves {models}. {summary}"
+NO_KEYRING = (
+    "This computer has no system keyring, so the API key is kept only until the app closes: install one (such as "
+    "GNOME Keyring or KWallet) to keep it."
+)
+
+
 # --- Questions and tasks ----------------------------------------------------------------------------------------
 
 # Translators: {task} is what the user typed; {choices} lists the valid task names.

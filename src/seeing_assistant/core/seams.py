@@ -82,7 +82,14 @@ RecognizerFactory = Callable[[str], RecognizerLike]  # the model id or folder ->
 
 
 def load_engine(settings: EngineSettings) -> EngineLike:
-    """The real engine (imported here, where it is needed, so that torch stays off the window's start-up path)."""
+    """The real engine: the model server when one is chosen, else the local model.
+
+    Imported here, where it is needed, so that torch stays off the window's start-up path.
+    """
+    if settings.server is not None:
+        from seeing_assistant.core.server_engine import ServerEngine
+
+        return ServerEngine.load(settings)
     from seeing_assistant.core.engine import Engine
 
     return Engine.load(settings)

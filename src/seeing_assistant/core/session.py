@@ -69,9 +69,12 @@ class AssistantSession:
     def load(self, settings: EngineSettings) -> EngineLike:
         """Load (or replace) the engine; a failure is raised as one sentence and kept for later questions."""
         with self._lock:
-            self._engine, self._settings = None, settings
+            old, self._engine, self._settings = self._engine, None, settings
             self._load_error = messages.MODEL_STILL_LOADING
             self._conversation = None  # the next question reads the image afresh, with the new model
+        close = getattr(old, "close", None)  # a server engine's connection and thread
+        if close is not None:
+            close()
         try:
             engine = self._factory(settings)
         except SeeingAssistantError as error:
@@ -238,8 +241,8 @@ class AssistantSession:
         if not is_screen and len(screen.lines) < grounding.TEXT_HEAVY_LINES:
             return question
         placement = engine.placement
-        budget = self._text_budget if self._text_budget is not None else grounding.budget_for(
-            placement.device if placement is not None else None)
+        device = "server" if getattr(engine, "is_remote", False) else placement.device if placement else None
+        budget = self._text_budget if self._text_budget is not None else grounding.budget_for(device)
         return grounding.grounded(question, screen, budget)
 
     def screen_text(self, on_block: Callable[[TextBlock, TextBlock | None], None] | None = None,

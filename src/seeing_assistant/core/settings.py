@@ -45,6 +45,13 @@ class Settings:
     image_fit: str = "pad"  # one of limits.IMAGE_FIT_CHOICES
     # Tokens of the screen's text put before the first question; None: by device (128 on a CPU, 1024 on a GPU).
     screen_text_tokens: int | None = None
+    # Where answers come from: "local" (the model above, loaded here) or "server" (a model server; see servers.py).
+    # The server's API key is kept in the system keyring, never here.
+    engine: str = "local"
+    server_url: str = ""
+    server_model: str = ""  # empty: the one the server serves
+    server_timeout_s: int = 120
+    server_ca_file: str = ""
 
     def problems(self) -> list[str]:
         """Why a value cannot be used (names of the fields), so that a hand-edited file is caught."""
@@ -69,6 +76,10 @@ class Settings:
             wrong.append("image_fit")
         if self.screen_text_tokens is not None and self.screen_text_tokens not in limits.SCREEN_TEXT_TOKENS:
             wrong.append("screen_text_tokens")
+        if self.engine not in ("local", "server"):
+            wrong.append("engine")
+        if self.server_timeout_s not in limits.SERVER_TIMEOUT_S:
+            wrong.append("server_timeout_s")
         if not all(isinstance(key, str) and isinstance(value, str) for key, value in self.hotkeys.items()):
             wrong.append("hotkeys")
         return wrong
@@ -125,7 +136,8 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "rate": (int, type(None)), "volume": (float, int), "spoken_by": (str,), "earcons": (bool,),
     "hide_window_when_capturing": (bool,), "default_task": (str,), "max_new_tokens": (int,), "hotkeys": (dict,),
     "start_minimised": (bool,), "start_at_login": (bool,), "asr_model": (str,), "image_fit": (str,),
-    "screen_text_tokens": (int, type(None)),
+    "screen_text_tokens": (int, type(None)), "engine": (str,), "server_url": (str,), "server_model": (str,),
+    "server_timeout_s": (int,), "server_ca_file": (str,),
 }
 
 

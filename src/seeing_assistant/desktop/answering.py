@@ -9,7 +9,7 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QProgressBar
 
-from seeing_assistant.core import messages, settings
+from seeing_assistant.core import messages, servers, settings
 from seeing_assistant.core.engine import EngineSettings
 from seeing_assistant.core.intake import IntakeImage
 from seeing_assistant.core.seams import EngineFactory, RecognizerFactory, TextReaderLike
@@ -66,7 +66,8 @@ class Answerer(QObject):
     def load(self, chosen: settings.Settings) -> None:
         """Load the model (and the speech recogniser) in the background, once the event loop runs."""
         # The worker is the timers' context: a window closed before they fire takes them with it.
-        QTimer.singleShot(0, self.worker, lambda: emit(self.worker.load_requested, EngineSettings.of(chosen)))
+        engine_settings = EngineSettings.of(chosen, servers.of_settings(chosen))
+        QTimer.singleShot(0, self.worker, lambda: emit(self.worker.load_requested, engine_settings))
         QTimer.singleShot(0, self.worker, lambda: emit(self.worker.asr_load_requested, chosen.asr_model))
         # The text recogniser a moment later: importing it (OpenCV, ONNX Runtime) holds the interpreter long enough
         # to hold up the window's first paint (0.25 s became 0.5 s); a second later it is still loaded long before
@@ -166,11 +167,11 @@ class Answerer(QObject):
         if announce:
             self.voice.announce(status)
 
-    def _on_loading(self, model: str) -> None:
+    def _on_loading(self, text: str) -> None:
         self.progress.show()
         # Background news, not an answer to anything the user did: announced, never put before the screen
         # reader's own speech (a model path read aloud held Orca's words back for 6 s at start-up).
-        self.voice.announce(messages.MODEL_LOADING.format(model=model), is_quiet=True)
+        self.voice.announce(text, is_quiet=True)
 
     def _on_loaded(self, text: str) -> None:
         if not self.is_busy:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QSocketNotifier, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
-from seeing_assistant.core import capture, messages, settings
+from seeing_assistant.core import capture, messages, servers, settings
 from seeing_assistant.core.errors import SeeingAssistantError
 from seeing_assistant.core.ocr import TextReader
 from seeing_assistant.desktop import qt_exit
@@ -78,6 +78,12 @@ def run(args: argparse.Namespace) -> int:
                  if getattr(args, name, None) is not None}
     for name, value in overrides.items():
         setattr(chosen, name, value)
+    model_server = servers.of_args(args)  # --server for this run: its key (--api-key-env) is kept only in memory
+    if model_server is not None:
+        chosen.engine, chosen.server_url, chosen.server_model = servers.SERVER, model_server.url, model_server.model
+        chosen.server_timeout_s, chosen.server_ca_file = int(model_server.read_timeout_s), model_server.ca_file
+        if model_server.api_key:
+            servers.remember_for_this_run(model_server.url, model_server.api_key)
     window = MainWindow(chosen, settings_problem=problem, save_settings=True, use_hotkeys=True, reader=TextReader())
     window.shut_down.connect(application.quit, Qt.ConnectionType.QueuedConnection)
     restore_signals = quit_on_signals(window)

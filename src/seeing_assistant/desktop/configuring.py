@@ -10,7 +10,7 @@ import shutil
 import sys
 from typing import TYPE_CHECKING
 
-from seeing_assistant.core import messages, settings
+from seeing_assistant.core import messages, servers, settings
 from seeing_assistant.core.engine import EngineSettings
 from seeing_assistant.qt_signals import emit
 
@@ -18,9 +18,18 @@ if TYPE_CHECKING:
     from seeing_assistant.desktop.main_window import MainWindow
 
 
-def apply(window: MainWindow, chosen: settings.Settings) -> None:
-    """Use ``chosen``: a new voice reopens the speaker, new hotkeys re-register, a new model reloads; then save."""
+def apply(window: MainWindow, chosen: settings.Settings, api_key: str | None = None) -> None:
+    """Use ``chosen``: a new voice reopens the speaker, new hotkeys re-register, a new model or server reloads.
+
+    Then save. ``api_key`` (None: unchanged) goes to the system keyring, never to the settings file.
+    """
     before, window.settings = window.settings, chosen
+    key_changed = False
+    if api_key is not None and chosen.server_url and api_key != (servers.api_key(chosen.server_url) or ""):
+        key_changed = True
+        note = servers.save_api_key(chosen.server_url, api_key)
+        if note is not None:
+            window.voice.announce(note, is_error=True)
     if chosen.start_at_login != before.start_at_login:
         command = shutil.which("seeing-assistant") or f"{sys.executable} -m seeing_assistant"
         settings.set_start_at_login(chosen.start_at_login, command)
@@ -32,10 +41,11 @@ def apply(window: MainWindow, chosen: settings.Settings) -> None:
         window.voice.reopen(chosen)
     else:
         window.voice.settings = chosen
-    if (chosen.model, chosen.device, chosen.dtype, chosen.quantize, chosen.image_fit) != (
-            before.model, before.device, before.dtype, before.quantize, before.image_fit):
+    engine_fields = ("model", "device", "dtype", "quantize", "image_fit", "engine", "server_url", "server_model",
+                     "server_timeout_s", "server_ca_file")
+    if key_changed or any(getattr(chosen, name) != getattr(before, name) for name in engine_fields):
         window.stop()
-        emit(window.answers.worker.load_requested, EngineSettings.of(chosen))
+        emit(window.answers.worker.load_requested, EngineSettings.of(chosen, servers.of_settings(chosen)))
     if chosen.asr_model != before.asr_model:
         emit(window.answers.worker.asr_load_requested, chosen.asr_model)
     if window.save_settings:

@@ -286,13 +286,18 @@ class MainWindow(QMainWindow):
 
     def open_settings(self) -> None:
         """Show the Settings dialog, and use what it saves."""
-        dialog = SettingsDialog(self.settings, self, voices=speech.list_voices(self.voice.speaker))
+        dialog = SettingsDialog(self.settings, self, voices=speech.list_voices(self.voice.speaker),
+                                announce=lambda text, is_error: self.voice.announce(text, is_error=is_error,
+                                                                                    speak=True))
         if dialog.exec() == QDialog.DialogCode.Accepted:
-            self.apply_settings(dialog.chosen())
+            self.apply_settings(dialog.chosen(), api_key=dialog.chosen_api_key())
 
-    def apply_settings(self, chosen: settings.Settings) -> None:
-        """Use ``chosen`` everywhere, then save it (see :func:`.configuring.apply`)."""
-        configuring.apply(self, chosen)
+    def apply_settings(self, chosen: settings.Settings, api_key: str | None = None) -> None:
+        """Use ``chosen`` (and the server's ``api_key``, when given) everywhere, then save it.
+
+        See :func:`.configuring.apply`.
+        """
+        configuring.apply(self, chosen, api_key)
 
     def start_hotkeys(self, bindings: dict[str, str]) -> list[str]:
         """Listen for these global chords (replacing any before); the sentences say which could not be used."""

@@ -1,10 +1,20 @@
-"""The Settings dialog: model, device and precision; voice, rate and volume; capture, answers, start-up and hotkeys."""
+"""The Settings dialog: where answers come from, device and precision; voice; capture, answers, start-up, hotkeys.
+
+Answers come from a model on this computer or from a model server.
+
+Test connection reaches the server on a thread of its own, so the dialog never freezes; what it found is shown under
+the button and announced.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import threading
+from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -12,26 +22,35 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
+    QLabel,
     QLineEdit,
+    QPushButton,
     QSpinBox,
     QWidget,
 )
 
 from seeing_assistant import speech
-from seeing_assistant.core import limits, messages, settings, tasks
+from seeing_assistant.core import limits, messages, servers, settings, tasks
 from seeing_assistant.core.actions import DEFAULT_HOTKEYS
+from seeing_assistant.core.errors import SeeingAssistantError, unexpected
 from seeing_assistant.desktop.widgets import TextField
+from seeing_assistant.qt_signals import emit
+
+Announce = Callable[[str, bool], None]  # (sentence, is_error)
 
 
 class SettingsDialog(QDialog):
-    """Model, device, precision, 4-bit; voice, rate, volume, speak automatically; capture and answers."""
+    """Model or server, device, precision, 4-bit; voice, rate, volume, who speaks; capture and answers."""
+
+    tested = Signal(str, bool, object)  # (sentence, is_error, served models): from Test connection's thread
 
     def __init__(self, current: settings.Settings, parent: QWidget | None = None,
-                 voices: list[speech.Voice] | None = None) -> None:
+                 voices: list[speech.Voice] | None = None, announce: Announce | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.setAccessibleName("Settings")
         self.current = current
+        self.announce = announce
         form = QFormLayout(self)
 
         def named(widget: QWidget, name: str, description: str) -> Any:
@@ -45,6 +64,39 @@ class SettingsDialog(QDialog):
             box.setChecked(checked)
             return box
 
+        self.engine = named(QComboBox(), "Answers come from",
+                            "A model on this computer (nothing leaves it), or a model server you choose (the "
+                            "pictures are sent to it)")
+        self.engine.addItem("A model on this computer", servers.LOCAL)
+        self.engine.addItem("A model server", servers.SERVER)
+        self.engine.setCurrentIndex(max(0, self.engine.findData(current.engine)))
+        self.server_url = named(TextField(current.server_url), "Server address",
+                                "The server's OpenAI-compatible address, such as http://gpu-box:8000/v1")
+        self.server_model = named(QComboBox(), "Server model",
+                                  "The served model to use; empty for the first it serves. Test connection lists them")
+        self.server_model.setEditable(True)
+        self.server_model.setLineEdit(TextField())
+        self.server_model.lineEdit().setAccessibleName("Server model")
+        self.server_model.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.server_model.setEditText(current.server_model)
+        self.saved_key = servers.api_key(current.server_url) if current.server_url.strip() else None
+        self.api_key = named(TextField(self.saved_key or ""), "API key",
+                             "The key the server's administrator gave you, kept in the system keyring; empty for none")
+        self.api_key.setEchoMode(QLineEdit.EchoMode.Password)
+        self.server_timeout = named(QSpinBox(), "Server timeout",
+                                    "The longest the server may stay silent, in seconds")
+        self.server_timeout.setRange(int(limits.SERVER_TIMEOUT_S.low), int(limits.SERVER_TIMEOUT_S.high))
+        self.server_timeout.setValue(current.server_timeout_s)
+        self.server_ca_file = named(TextField(current.server_ca_file), "Certificate authority file",
+                                    "For a server with a private certificate: its certificate authority's PEM file")
+        self.test_button = named(QPushButton("Test co&nnection"), "Test connection",
+                                 "Reach the server: list its models, check that it sees pictures, time its first word")
+        self.test_button.clicked.connect(self.test_connection)
+        self.test_result = named(QLabel(""), "Connection test result", "What Test connection found")
+        self.test_result.setWordWrap(True)
+        self.test_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByKeyboard
+                                                 | Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.tested.connect(self._on_tested)
         self.model = named(TextField(current.model), "Model", "A downloaded model id or a model folder")
         self.asr_model = named(TextField(current.asr_model), "Speech recognition model",
                                "A downloaded Whisper model id or folder, for spoken questions")
@@ -120,7 +172,12 @@ class SettingsDialog(QDialog):
             spoken = action.replace("-", " ")
             self.chords[action] = named(TextField(chord), f"Hotkey: {spoken}",
                                         f"The key chord for {spoken}, such as Ctrl+Alt+Shift+S; empty for none")
-        for label, widget in (("&Model:", self.model), ("Spee&ch recognition model:", self.asr_model),
+        for label, widget in (("Answers come &from:", self.engine), ("Server addr&ess:", self.server_url),
+                              ("Server m&odel:", self.server_model), ("API &key:", self.api_key),
+                              ("Server timeout:", self.server_timeout),
+                              ("Certificate authority file:", self.server_ca_file), ("", self.test_button),
+                              ("", self.test_result),
+                              ("&Model:", self.model), ("Spee&ch recognition model:", self.asr_model),
                               ("&Device:", self.device), ("P&recision:", self.dtype),
                               ("", self.four_bit),
                               ("P&icture shown to the model:", self.image_fit), ("&Voice:", self.voice),
@@ -148,9 +205,72 @@ class SettingsDialog(QDialog):
         listed = self.voice.findText(text, Qt.MatchFlag.MatchFixedString)  # a listed name, in any case
         return (self.voice.itemData(listed) if listed >= 0 else text) or None
 
+    def chosen_server(self) -> servers.ServerSettings | None:
+        """The server as the dialog shows it (whatever "Answers come from" says), or None without an address."""
+        url = self.server_url.text().strip()
+        if not url:
+            return None
+        return servers.ServerSettings(url=url, model=self.server_model.currentText().strip(),
+                                      api_key=self.api_key.text() or None,
+                                      read_timeout_s=self.server_timeout.value(),
+                                      ca_file=self.server_ca_file.text().strip())
+
+    def test_connection(self) -> None:
+        """Reach the server in the background; the result is shown under the button and announced."""
+        server = self.chosen_server()
+        if server is None:
+            self._on_tested(messages.SERVER_ADDRESS_MISSING, True, [])
+            return
+        self.test_button.setEnabled(False)
+        self.test_result.setText(messages.SERVER_TESTING.format(url=server.base_url))
+        if self.announce is not None:
+            self.announce(messages.SERVER_TESTING.format(url=server.base_url), False)
+
+        def work() -> None:
+            from seeing_assistant.core.engine import EngineSettings
+            from seeing_assistant.core.server_engine import ServerEngine
+
+            try:
+                engine = ServerEngine.load(EngineSettings(server=server))
+            except SeeingAssistantError as error:
+                result: tuple[str, bool, list[str]] = (str(error), True, [])
+            except Exception as error:  # noqa: BLE001 - one sentence; the dialog stays usable
+                result = (unexpected(error), True, [])
+            else:
+                check = engine.last_check
+                engine.close()
+                result = (messages.SERVER_TESTED.format(models=", ".join(engine.models),
+                                                        summary=check.summary() if check else ""), False,
+                          engine.models)
+            with contextlib.suppress(RuntimeError):  # the dialog was closed meanwhile: nobody waits for it
+                emit(self.tested, *result)
+
+        threading.Thread(target=work, name="test-connection", daemon=True).start()
+
+    def _on_tested(self, text: str, is_error: bool, models: list[str]) -> None:
+        self.test_button.setEnabled(True)
+        self.test_result.setText(text)
+        if models:
+            typed = self.server_model.currentText()
+            self.server_model.clear()
+            self.server_model.addItems(models)
+            self.server_model.setEditText(typed or models[0])
+        if self.announce is not None:
+            self.announce(text, is_error)
+
+    def chosen_api_key(self) -> str:
+        """The API key as typed (empty: none)."""
+        return self.api_key.text()
+
     def chosen(self) -> settings.Settings:
-        """The settings as the dialog shows them."""
-        return settings.Settings(
+        """The settings as the dialog shows them (what it does not show is kept as it was)."""
+        return dataclasses.replace(
+            self.current,
+            engine=self.engine.currentData(),
+            server_url=self.server_url.text().strip(),
+            server_model=self.server_model.currentText().strip(),
+            server_timeout_s=self.server_timeout.value(),
+            server_ca_file=self.server_ca_file.text().strip(),
             model=self.model.text().strip() or self.current.model,
             device=self.device.currentText(),
             dtype=self.dtype.currentText(),

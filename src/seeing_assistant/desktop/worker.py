@@ -86,13 +86,19 @@ class EngineWorker(QObject):
 
     @Slot(object)
     def _load(self, settings: EngineSettings) -> None:
-        emit(self.loading, settings.model)
+        server = settings.server
+        emit(self.loading, messages.SERVER_CONNECTING.format(url=server.base_url) if server is not None
+             else messages.MODEL_LOADING.format(model=settings.model))
         try:
             engine = self.session.load(settings)
         except SeeingAssistantError as error:
             emit(self.load_failed, str(error))
             return
         placement = engine.placement
+        if server is not None:
+            emit(self.loaded, messages.SERVER_READY.format(model=getattr(engine, "model_name", server.model),
+                                                           url=server.base_url))
+            return
         where = f"{placement.device}, {placement.dtype}" if placement is not None else "ready"
         emit(self.loaded, messages.MODEL_READY.format(model=settings.model, where=where))
 
