@@ -246,3 +246,29 @@ def build_whisper(folder: Path, seed: int = 0, shape: str = "tiny") -> Path:
     WhisperProcessor(feature_extractor=WhisperFeatureExtractor(feature_size=80), tokenizer=tokenizer).save_pretrained(
         folder)
     return folder
+
+
+def build_text_only(folder: Path, seed: int = 0) -> Path:
+    """A random Llama that reads text only (with a chat template), saved to ``folder``: a server serving it drops
+    every picture without a word, as a text-only model on vLLM or Ollama would."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(seed)
+    tokenizer = build_tokenizer(TINY.vocab_size, seed)
+    tokenizer.chat_template = (
+        "{% for message in messages %}{{ message['role'].upper() + ': ' }}"
+        "{% if message['content'] is string %}{{ message['content'] + ' ' }}{% else %}"
+        "{% for part in message['content'] | selectattr('type', 'equalto', 'text') %}{{ part['text'] + ' ' }}"
+        "{% endfor %}{% endif %}{% endfor %}{% if add_generation_prompt %}{{ 'ASSISTANT:' }}{% endif %}"
+    )
+    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=TINY.text_hidden,
+                         intermediate_size=TINY.text_intermediate, num_hidden_layers=TINY.text_layers,
+                         num_attention_heads=TINY.text_heads, num_key_value_heads=TINY.text_heads,
+                         max_position_embeddings=4096, bos_token_id=1, eos_token_id=2, pad_token_id=3)
+    model = LlamaForCausalLM(config).eval()
+    model.generation_config.suppress_tokens = [0, 1, 2, 3, *_unprintable_token_ids(tokenizer)]
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder

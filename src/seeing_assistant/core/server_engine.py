@@ -460,8 +460,8 @@ async def _events(lines: AsyncIterator[str]) -> AsyncIterator[dict[str, Any]]:
             return
         try:
             event = json.loads(payload)
-        except ValueError:
-            raise ServerError(messages.SERVER_STREAM_ERROR.format(reason=payload[:120])) from None
+        except ValueError:  # an event cut off in the middle
+            raise ServerError(messages.SERVER_STREAM_BROKEN) from None
         if isinstance(event, dict):
             yield event
 

@@ -1,6 +1,8 @@
 """Refuse internet connections in tests: ``refuse_internet`` for the test process, and, loaded at start-up of the
 app's processes under test (this folder on PYTHONPATH), a guard that logs every attempt to a file.
 
+Connections to this computer's loopback address (a model server a test started) are allowed.
+
 The start-up guard is on only when SEEING_ASSISTANT_NETGUARD_LOG names a file; local (Unix) sockets are left alone.
 """
 
@@ -11,13 +13,19 @@ import socket
 from collections.abc import Callable
 
 
+def _is_loopback(address: object) -> bool:
+    host = address[0] if isinstance(address, tuple) and address else None
+    return isinstance(host, str) and (host.startswith("127.") or host in ("::1", "localhost"))
+
+
 def refuse_internet(on_attempt: Callable[[object], None]) -> Callable[[], None]:
     """Make every IPv4/IPv6 connect report to ``on_attempt`` and fail; return a function that undoes it."""
     original_connect = socket.socket.connect
     original_connect_ex = socket.socket.connect_ex
 
     def refuse(sock: socket.socket, address: object) -> None:
-        if sock.family in (socket.AF_INET, socket.AF_INET6):
+        # This computer's own servers (a model server the tests start on 127.0.0.1) are not the network.
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address):
             on_attempt(address)
             raise ConnectionRefusedError("the network is disabled in tests")
 
