@@ -13,6 +13,7 @@ from PIL import Image, ImageDraw
 from seeing_assistant.desktop import qt_exit
 from tests.support.audio_lab import SPOKEN_QUESTION, PrivatePulse, Recorder
 from tests.support.cli import cli_env
+from tests.support.model_server import ModelServer
 from tests.support.netguard.sitecustomize import refuse_internet
 from tests.support.random_models import build_llava
 from tests.support.speech_dispatcher import PrivateSpeechDispatcher
@@ -38,6 +39,13 @@ def tiny_whisper(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A random LLaVA-1.5-shaped model (real classes, 336 px, 576 image tokens) saved to a folder."""
     return build_llava(tmp_path_factory.mktemp("models") / "tiny-llava")
+
+
+@pytest.fixture(scope="session")
+def llava_server(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelServer]:
+    """A real model server (``transformers serve`` on 127.0.0.1) serving the tiny LLaVA, shared by the tests."""
+    with ModelServer(tiny_model, tmp_path_factory.mktemp("llava-server")) as server:
+        yield server
 
 
 @pytest.fixture(autouse=True)

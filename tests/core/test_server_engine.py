@@ -33,12 +33,6 @@ from tests.support.model_server import ModelServer
 
 
 @pytest.fixture(scope="module")
-def llava_server(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelServer]:
-    with ModelServer(tiny_model, tmp_path_factory.mktemp("llava-server")) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def text_only_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelServer]:
     from tests.support.random_models import build_text_only
 
@@ -373,7 +367,7 @@ def test_the_api_key_goes_to_the_keyring_and_never_into_the_settings_file(
     monkeypatch.setenv(settings.CONFIG_ENV, str(tmp_path))
     assert servers.save_api_key("gpu-box:8000", "sk-secret-123") is None
     assert backend.secrets == {(servers.SERVICE, "http://gpu-box:8000/v1"): "sk-secret-123"}
-    chosen = settings.Settings(engine="server", server_url="http://gpu-box:8000/v1/")
+    chosen = settings.Settings(answers_from="server", server_url="http://gpu-box:8000/v1/")
     settings.save(chosen)
     assert "sk-secret" not in settings.settings_path().read_text()
     server = servers.of_settings(chosen)

@@ -35,8 +35,8 @@ def make_window(qtbot: QtBot) -> Iterator[Callable[..., MainWindow]]:
         window.raise_()
         window.activateWindow()
         made.append(window)
-        qtbot.waitUntil(lambda: window.status.text().startswith("Model ready") or "not on this computer"
-                        in window.status.text(), timeout=60000)
+        qtbot.waitUntil(lambda: window.status.text().startswith(("Model ready", "Ready:", "Nothing answers"))
+                        or "not on this computer" in window.status.text(), timeout=60000)
         return window
 
     yield make

@@ -20,7 +20,7 @@ from seeing_assistant.core.server_engine import DEFAULT_READ_TIMEOUT_S, ServerEr
 SERVICE = "seeing-assistant"  # the keyring's service name; each key is filed under the server's address
 LOCAL = "local"
 SERVER = "server"
-ENGINE_CHOICES = (LOCAL, SERVER)  # where answers come from: the model loaded here, or a model server
+ANSWERS_FROM_CHOICES = (LOCAL, SERVER)  # where answers come from: the model loaded here, or a model server
 
 _memory: dict[str, str] = {}  # keys kept for this run only, where there is no keyring
 _memory_lock = threading.Lock()
@@ -100,7 +100,7 @@ def save_api_key(url: str, key: str) -> str | None:
 
 def of_settings(chosen: Any) -> ServerSettings | None:
     """The server the app's Settings choose, with its key from the keyring; None when answers are local."""
-    if getattr(chosen, "engine", LOCAL) != SERVER or not chosen.server_url.strip():
+    if getattr(chosen, "answers_from", LOCAL) != SERVER or not chosen.server_url.strip():
         return None
     return ServerSettings(url=chosen.server_url, model=chosen.server_model, api_key=api_key(chosen.server_url),
                           read_timeout_s=chosen.server_timeout_s, ca_file=chosen.server_ca_file)

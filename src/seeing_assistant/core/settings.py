@@ -47,7 +47,7 @@ class Settings:
     screen_text_tokens: int | None = None
     # Where answers come from: "local" (the model above, loaded here) or "server" (a model server; see servers.py).
     # The server's API key is kept in the system keyring, never here.
-    engine: str = "local"
+    answers_from: str = "local"
     server_url: str = ""
     server_model: str = ""  # empty: the one the server serves
     server_timeout_s: int = 120
@@ -76,8 +76,8 @@ class Settings:
             wrong.append("image_fit")
         if self.screen_text_tokens is not None and self.screen_text_tokens not in limits.SCREEN_TEXT_TOKENS:
             wrong.append("screen_text_tokens")
-        if self.engine not in ("local", "server"):
-            wrong.append("engine")
+        if self.answers_from not in ("local", "server"):
+            wrong.append("answers_from")
         if self.server_timeout_s not in limits.SERVER_TIMEOUT_S:
             wrong.append("server_timeout_s")
         if not all(isinstance(key, str) and isinstance(value, str) for key, value in self.hotkeys.items()):
@@ -136,7 +136,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "rate": (int, type(None)), "volume": (float, int), "spoken_by": (str,), "earcons": (bool,),
     "hide_window_when_capturing": (bool,), "default_task": (str,), "max_new_tokens": (int,), "hotkeys": (dict,),
     "start_minimised": (bool,), "start_at_login": (bool,), "asr_model": (str,), "image_fit": (str,),
-    "screen_text_tokens": (int, type(None)), "engine": (str,), "server_url": (str,), "server_model": (str,),
+    "screen_text_tokens": (int, type(None)), "answers_from": (str,), "server_url": (str,), "server_model": (str,),
     "server_timeout_s": (int,), "server_ca_file": (str,),
 }
 

@@ -80,7 +80,8 @@ def run(args: argparse.Namespace) -> int:
         setattr(chosen, name, value)
     model_server = servers.of_args(args)  # --server for this run: its key (--api-key-env) is kept only in memory
     if model_server is not None:
-        chosen.engine, chosen.server_url, chosen.server_model = servers.SERVER, model_server.url, model_server.model
+        chosen.answers_from, chosen.server_url = servers.SERVER, model_server.url
+        chosen.server_model = model_server.model
         chosen.server_timeout_s, chosen.server_ca_file = int(model_server.read_timeout_s), model_server.ca_file
         if model_server.api_key:
             servers.remember_for_this_run(model_server.url, model_server.api_key)

@@ -41,7 +41,7 @@ def apply(window: MainWindow, chosen: settings.Settings, api_key: str | None = N
         window.voice.reopen(chosen)
     else:
         window.voice.settings = chosen
-    engine_fields = ("model", "device", "dtype", "quantize", "image_fit", "engine", "server_url", "server_model",
+    engine_fields = ("model", "device", "dtype", "quantize", "image_fit", "answers_from", "server_url", "server_model",
                      "server_timeout_s", "server_ca_file")
     if key_changed or any(getattr(chosen, name) != getattr(before, name) for name in engine_fields):
         window.stop()

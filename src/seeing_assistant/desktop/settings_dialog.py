@@ -64,12 +64,12 @@ class SettingsDialog(QDialog):
             box.setChecked(checked)
             return box
 
-        self.engine = named(QComboBox(), "Answers come from",
+        self.answers_from = named(QComboBox(), "Answers come from",
                             "A model on this computer (nothing leaves it), or a model server you choose (the "
                             "pictures are sent to it)")
-        self.engine.addItem("A model on this computer", servers.LOCAL)
-        self.engine.addItem("A model server", servers.SERVER)
-        self.engine.setCurrentIndex(max(0, self.engine.findData(current.engine)))
+        self.answers_from.addItem("A model on this computer", servers.LOCAL)
+        self.answers_from.addItem("A model server", servers.SERVER)
+        self.answers_from.setCurrentIndex(max(0, self.answers_from.findData(current.answers_from)))
         self.server_url = named(TextField(current.server_url), "Server address",
                                 "The server's OpenAI-compatible address, such as http://gpu-box:8000/v1")
         self.server_model = named(QComboBox(), "Server model",
@@ -172,7 +172,7 @@ class SettingsDialog(QDialog):
             spoken = action.replace("-", " ")
             self.chords[action] = named(TextField(chord), f"Hotkey: {spoken}",
                                         f"The key chord for {spoken}, such as Ctrl+Alt+Shift+S; empty for none")
-        for label, widget in (("Answers come &from:", self.engine), ("Server addr&ess:", self.server_url),
+        for label, widget in (("Answers come &from:", self.answers_from), ("Server addr&ess:", self.server_url),
                               ("Server m&odel:", self.server_model), ("API &key:", self.api_key),
                               ("Server timeout:", self.server_timeout),
                               ("Certificate authority file:", self.server_ca_file), ("", self.test_button),
@@ -266,7 +266,7 @@ class SettingsDialog(QDialog):
         """The settings as the dialog shows them (what it does not show is kept as it was)."""
         return dataclasses.replace(
             self.current,
-            engine=self.engine.currentData(),
+            answers_from=self.answers_from.currentData(),
             server_url=self.server_url.text().strip(),
             server_model=self.server_model.currentText().strip(),
             server_timeout_s=self.server_timeout.value(),

@@ -1,0 +1,115 @@
+"""The window answering from a real model server (``transformers serve`` with the tiny LLaVA on 127.0.0.1), and the
+Settings dialog's server fields: Test connection, the key kept in the keyring, a new server reloading."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from seeing_assistant.core import messages, servers, settings
+from seeing_assistant.core.seams import load_engine
+from seeing_assistant.desktop.main_window import MainWindow, SettingsDialog
+from tests.desktop.conftest import wait_done
+from tests.support.model_server import ModelServer, free_port
+
+
+def test_the_window_answers_from_the_server_follows_up_and_stops_at_once(
+        make_window: Callable[..., MainWindow], llava_server: ModelServer, photo: Path, qtbot: QtBot) -> None:
+    window = make_window(factory=load_engine, answers_from="server", server_url=llava_server.url, max_new_tokens=12)
+    assert window.status.text() == messages.SERVER_READY.format(model=llava_server.model, url=llava_server.url)
+    window.capturer.path(str(photo))
+    wait_done(qtbot, window)
+    assert window.conversation.toPlainText().split("Assistant:\n", 1)[1].strip()
+    assert window.status.text() == messages.ANSWER_DONE
+    window.settings.max_new_tokens = 3000  # about 20 s of the tiny model's tokens
+    window.question.setText("And the colours?")
+    window.ask_button.click()
+    qtbot.waitUntil(lambda: len(window.conversation.toPlainText().split("Assistant:\n")[-1]) > 20, timeout=30000)
+    window.stop_button.click()
+    qtbot.waitUntil(lambda: window.answers.answering_id is None, timeout=2000)
+    assert window.status.text() == messages.ANSWER_STOPPED
+    window.settings.max_new_tokens = 8
+    window.question.setText("Once more?")
+    window.ask_button.click()
+    wait_done(qtbot, window)
+    assert window.status.text() == messages.ANSWER_DONE
+    assert window.conversation.toPlainText().count("Assistant:\n") == 3
+
+
+def test_a_server_that_is_not_there_is_one_sentence_and_the_window_keeps_working(
+        make_window: Callable[..., MainWindow], photo: Path, qtbot: QtBot) -> None:
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    window = make_window(factory=load_engine, answers_from="server", server_url=url)
+    expected = messages.SERVER_NOT_LISTENING.format(url=url)
+    assert window.status.text() == expected
+    window.capturer.path(str(photo))
+    wait_done(qtbot, window)
+    assert window.conversation.toPlainText().endswith(expected)
+    assert window.isVisible()
+
+
+def test_test_connection_lists_the_models_and_says_whether_the_model_sees_pictures(
+        llava_server: ModelServer, qtbot: QtBot) -> None:
+    heard: list[tuple[str, bool]] = []
+    dialog = SettingsDialog(settings.Settings(server_url=llava_server.url.removesuffix("/v1")),
+                            announce=lambda text, is_error: heard.append((text, is_error)))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.test_button.click()
+    assert not dialog.test_button.isEnabled()  # the test runs in the background; the dialog stays responsive
+    qtbot.waitUntil(lambda: dialog.test_button.isEnabled(), timeout=30000)
+    result = dialog.test_result.text()
+    assert result.startswith(f"Connected. The server serves {llava_server.model}. {llava_server.model}: it sees "
+                             "pictures (")
+    assert heard == [(messages.SERVER_TESTING.format(url=llava_server.url), False), (result, False)]
+    assert [dialog.server_model.itemText(index) for index in range(dialog.server_model.count())] == [
+        str(llava_server.model)]
+    assert dialog.server_model.currentText() == str(llava_server.model)
+    dialog.server_url.setText(f"127.0.0.1:{free_port()}")
+    dialog.test_button.click()
+    qtbot.waitUntil(lambda: dialog.test_button.isEnabled() and dialog.test_result.text().startswith("Nothing"),
+                    timeout=30000)
+    assert heard[-1] == (dialog.test_result.text(), True)
+
+
+class MemoryKeyring:
+    """Stands in for the system keyring, around the code that uses it."""
+
+    def __init__(self) -> None:
+        self.secrets: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, account: str) -> str | None:
+        return self.secrets.get((service, account))
+
+    def set_password(self, service: str, account: str, password: str) -> None:
+        self.secrets[(service, account)] = password
+
+    def delete_password(self, service: str, account: str) -> None:
+        self.secrets.pop((service, account), None)
+
+
+def test_choosing_a_server_in_settings_reloads_and_keeps_the_key_out_of_the_file(
+        make_window: Callable[..., MainWindow], llava_server: ModelServer, qtbot: QtBot, config_dir: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    keyring = MemoryKeyring()
+    monkeypatch.setattr(servers, "_keyring", lambda: keyring)
+    window = make_window(factory=load_engine, model="someone/not-downloaded", screen_text_tokens=300)
+    window.save_settings = True
+    dialog = SettingsDialog(window.settings, window)
+    dialog.answers_from.setCurrentIndex(dialog.answers_from.findData(servers.SERVER))
+    dialog.server_url.setText(llava_server.url)
+    dialog.api_key.setText("sk-from-the-admin")
+    window.apply_settings(dialog.chosen(), api_key=dialog.chosen_api_key())
+    qtbot.waitUntil(lambda: window.status.text().startswith("Ready:"), timeout=30000)
+    saved = (config_dir / settings.FILE_NAME).read_text()
+    assert "sk-from-the-admin" not in saved
+    assert keyring.secrets == {(servers.SERVICE, llava_server.url): "sk-from-the-admin"}
+    loaded, problem = settings.load()
+    assert problem is None and (loaded.answers_from, loaded.server_url, loaded.screen_text_tokens) == (
+        "server", llava_server.url, 300)
+    # The dialog opened again shows the key from the keyring, masked.
+    again = SettingsDialog(loaded, window)
+    assert again.api_key.text() == "sk-from-the-admin" and again.api_key.echoMode() == again.api_key.EchoMode.Password
