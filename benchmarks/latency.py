@@ -15,6 +15,8 @@ tiny only), starts a private PulseAudio server as the audio device, and measures
 - follow-up: a follow-up's time to first token over the first question's, in the app.
 - decode rate: tokens/s through the app (worker thread, streaming) over raw ``generate`` on the same inputs.
 - start-up: launch to visible window of the installed app (needs a display), and this process's peak memory.
+- through a model server: the same model served by ``transformers serve``; the app's own part of the time to
+  first token, Stop, and time to first audio (see :mod:`benchmarks.server`).
 
 Prints a markdown table and writes JSON; medians of ``--runs`` runs with min and max. The JSON's top level holds the
 mid model's (tiny's with --quick) headline ratios.
@@ -37,6 +39,7 @@ from tests.support.audio_lab import PrivatePulse
 from tests.support.qt_wait import finish
 from tests.support.random_models import MID, TINY, build_llava
 
+from benchmarks import server
 from benchmarks.engine import screenshot, summary
 
 ANSWER_TOKENS = 200
@@ -302,6 +305,10 @@ def main(argv: list[str] | None = None) -> int:
         for name, size in sizes.items():
             folder = build_llava(Path(scratch) / name, size)
             report["models"][name] = measure_model(folder, args.runs, speaker, output, synthesizer)
+        # The same model answering through a model server (transformers serve on 127.0.0.1).
+        served = "tiny" if args.quick else "mid"
+        report["server"] = {"models": {served: server.measure(Path(scratch) / served, Path(scratch), args.runs,
+                                                               speaker, output)}}
         speaker.close()
     report["window_visible_s_detail"] = window_visible(args.runs)
     report["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -312,6 +319,9 @@ def main(argv: list[str] | None = None) -> int:
     window = report["window_visible_s_detail"]
     report["window_visible_s"] = window["median"] if window else None
     print(table(report))
+    print()
+    print("Through a model server (transformers serve, CPU, on 127.0.0.1):")
+    print(server.table(report["server"]))
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2))
     return 0

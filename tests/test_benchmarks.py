@@ -35,6 +35,10 @@ def test_latency_benchmark_runs_end_to_end_on_the_tiny_model(tmp_path: Path) -> 
     tiny = report["models"]["tiny"]
     assert tiny["time_to_first_audio_s"]["app"]["median"] > 0 and tiny["time_to_first_audio_s"]["naive"]["median"] > 0
     assert tiny["decode_tokens_per_s"]["raw"]["median"] > 0
+    served = report["server"]["models"]["tiny"]  # the same model through transformers serve
+    assert "Through a model server" in done.stdout
+    assert 0 < served["app_own_ms"]["median"] < served["app_ttft_s"]["median"] * 1000
+    assert served["stop_ms"]["median"] > 0 and served["time_to_first_audio_s"]["median"] > 0
 
 
 def test_screen_text_benchmark_reads_a_real_qt_window_and_hears_it(tmp_path: Path) -> None:
