@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from seeing_assistant import speech
 from seeing_assistant.core import messages
 from tests.support.audio_lab import speech_profile
@@ -80,3 +82,31 @@ def test_doctor_checks_the_server(llava_server: ModelServer, env: dict[str, str]
     assert unreachable.returncode == 0
     assert "  not usable: " + messages.SERVER_NOT_LISTENING.format(url=f"http://127.0.0.1:{port}/v1") in \
         unreachable.stdout
+
+
+def test_download_lists_the_models_for_this_computer_and_suggests_one(env: dict[str, str]) -> None:
+    done = run_cli(["download", "--list"], env)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    # This machine has no GPU and more than 4 GB free: the 500M SmolVLM, on the processor.
+    assert lines[0] == "Models for this computer: No usable GPU: SmolVLM 500M answers on the processor in seconds."
+    assert [line.split()[0] for line in lines[1:5]] == ["llava-7b", "llava-13b", "*", "smolvlm-256m"]
+    assert lines[3].startswith(" * smolvlm-500m ")
+    assert "seeing-assistant download smolvlm-500m" in lines[5]
+    doctor = run_cli(["doctor"], env)
+    assert lines[0] in doctor.stdout.splitlines()
+
+
+def test_a_download_too_big_for_the_disk_is_refused_before_it_starts(monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from seeing_assistant.core import model_store
+    from seeing_assistant.core.errors import ModelUnavailableError
+
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(100 * 10**9, 99 * 10**9, 10**9))
+    with pytest.raises(ModelUnavailableError) as caught:
+        model_store.check_disk_space("llava-hf/llava-1.5-7b-hf", 14_100_000_000)
+    assert str(caught.value).startswith("There is not enough free disk space for llava-hf/llava-1.5-7b-hf: it needs "
+                                        "about 14.1 GB in ")
+    assert str(caught.value).endswith(", which has 1.0 GB free; free some space, or set HF_HOME to a folder on a "
+                                      "larger disk.")

@@ -431,7 +431,7 @@ def test_the_settings_dialog_saves_and_a_new_model_reloads(make_window: Callable
         is_part = isinstance(widget.parent(), QAbstractSpinBox)  # a spin box's own text field
         if widget.focusPolicy() != Qt.FocusPolicy.NoFocus and widget.isVisibleTo(dialog) and not is_part:
             assert QAccessible.queryAccessibleInterface(widget).text(QAccessible.Text.Name), widget
-    dialog.model.setText("/models/other")
+    dialog.model.setEditText("/models/other")
     dialog.spoken_by.setCurrentIndex(dialog.spoken_by.findData("none"))
     chosen = dialog.chosen()
     assert chosen.model == "/models/other" and chosen.spoken_by == "none"

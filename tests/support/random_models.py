@@ -31,6 +31,16 @@ LLAVA_15_CHAT_TEMPLATE = (
 CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]
 CLIP_STD = [0.26862954, 0.26130258, 0.27577711]
 
+# The chat template that HuggingFaceTB/SmolVLM-256M-Instruct and -500M-Instruct ship (chat_template.json):
+# "<|im_start|>User:<image>{question}<end_of_utterance>\nAssistant: {answer}<end_of_utterance>\n...".
+SMOLVLM_CHAT_TEMPLATE = (
+    "<|im_start|>{% for message in messages %}{{message['role'] | capitalize}}"
+    "{% if message['content'][0]['type'] == 'image' %}{{':'}}{% else %}{{': '}}{% endif %}"
+    "{% for line in message['content'] %}{% if line['type'] == 'text' %}{{line['text']}}"
+    "{% elif line['type'] == 'image' %}{{ '<image>' }}{% endif %}{% endfor %}<end_of_utterance>\n{% endfor %}"
+    "{% if add_generation_prompt %}{{ 'Assistant:' }}{% endif %}"
+)
+
 _WORDS = (
     "the a an of on in at to with and or is are was window screen button menu text file edit view help open "
     "close save cancel ok dialog title bar icon desktop taskbar image photo picture person people dog cat street "
@@ -174,6 +184,83 @@ def build_llava(folder: Path, size: ModelSize = TINY, seed: int = 0) -> Path:
         vision_feature_select_strategy="default",
         num_additional_image_tokens=1,
     )
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    return folder
+
+
+def build_smolvlm(folder: Path, seed: int = 0) -> Path:
+    """Build a random SmolVLM-shaped model with its processor and save both into ``folder``.
+
+    SmolVLM-256M-Instruct and -500M-Instruct are Idefics3 models on the hub (config.json: ``"model_type":
+    "idefics3"``; the ``smolvlm`` type is SmolVLM2's, whose processor also needs torchvision and num2words), so
+    these are the real Idefics3 classes with SmolVLM's layout, shrunk: a SigLIP-style encoder on 64 px tiles
+    (SmolVLM: 512) in 8 px patches (16), pixel shuffle by 4 as in SmolVLM, so each tile is 4 image tokens (64);
+    pictures are scaled to a longest edge of 128 px (2048) and split into up to 2 x 2 tiles (4 x 4) plus the whole
+    picture as a global tile. The tokenizer has SmolVLM's image tokens and the chat template is SmolVLM's own.
+    """
+    import torch
+    from transformers import (
+        Idefics3Config,
+        Idefics3ForConditionalGeneration,
+        Idefics3ImageProcessorPil,
+        Idefics3Processor,
+        Idefics3VisionConfig,
+        LlamaConfig,
+    )
+
+    torch.manual_seed(seed)
+    tokenizer = build_tokenizer(TINY.vocab_size, seed)
+    # The tokens SmolVLM's tokenizer has and its processor writes around each tile: "<|im_start|>" opens the
+    # chat template; "<fake_token_around_image>", "<global-img>" and "<row_R_col_C>" frame the tiles.
+    tiles = [f"<row_{row}_col_{col}>" for row in range(1, 7) for col in range(1, 7)]
+    tokenizer.add_special_tokens({"additional_special_tokens": [
+        "<|im_start|>", "<fake_token_around_image>", "<image>", "<end_of_utterance>", "<global-img>", *tiles]})
+    processor = Idefics3Processor(
+        image_processor=Idefics3ImageProcessorPil(
+            size={"longest_edge": 128},
+            max_image_size={"longest_edge": 64},
+            image_mean=[0.5, 0.5, 0.5],
+            image_std=[0.5, 0.5, 0.5],
+        ),
+        tokenizer=tokenizer,
+        image_seq_len=4,  # (64 / 8) ** 2 patches / 4 ** 2 (the pixel shuffle)
+        chat_template=SMOLVLM_CHAT_TEMPLATE,
+    )
+    image_token_id = tokenizer.convert_tokens_to_ids("<image>")
+    config = Idefics3Config(
+        vision_config=Idefics3VisionConfig(
+            image_size=64,
+            patch_size=8,
+            hidden_size=TINY.vision_hidden,
+            intermediate_size=TINY.vision_hidden * 4,
+            num_hidden_layers=TINY.vision_layers,
+            num_attention_heads=TINY.vision_heads,
+        ),
+        text_config=LlamaConfig(
+            vocab_size=len(tokenizer),
+            hidden_size=TINY.text_hidden,
+            intermediate_size=TINY.text_intermediate,
+            num_hidden_layers=TINY.text_layers,
+            num_attention_heads=TINY.text_heads,
+            num_key_value_heads=TINY.text_heads,
+            max_position_embeddings=8192,  # SmolVLM-256M's context
+            bos_token_id=1,
+            eos_token_id=2,
+            pad_token_id=3,
+        ),
+        image_token_id=image_token_id,
+        scale_factor=4,
+    )
+    model = Idefics3ForConditionalGeneration(config).eval()
+    # As in build_llava: no image or frame tokens, no stop, no control characters or broken UTF-8, so answers are
+    # exactly max_new_tokens tokens of printable text.
+    model.generation_config.suppress_tokens = sorted(
+        {0, 1, 2, 3, *tokenizer.all_special_ids, *_unprintable_token_ids(tokenizer)})
+    model.generation_config.bos_token_id = 1
+    model.generation_config.eos_token_id = 2
+    model.generation_config.pad_token_id = 3
     folder.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(folder)
     processor.save_pretrained(folder)

@@ -278,10 +278,28 @@ def run_say(args: argparse.Namespace) -> int:
 
 
 def run_download(args: argparse.Namespace) -> int:
-    """``download``: fetch a model into the Hugging Face cache."""
+    """``download``: fetch a model (a hub id, or a catalogue key such as smolvlm-500m) into the Hugging Face cache."""
+    from seeing_assistant.core import catalogue
+
+    if args.list:
+        from seeing_assistant.cli.doctor import catalogue_lines
+
+        print("\n".join(catalogue_lines()))
+        return EXIT_OK
     model = args.model or (model_store.DEFAULT_ASR_MODEL if args.asr else model_store.DEFAULT_MODEL)
-    folder = model_store.download(model)
-    print(messages.DOWNLOAD_DONE.format(model=model, path=folder))
+    entry = catalogue.find(model) or next((each for each in catalogue.CATALOGUE if each.key == model), None)
+    if entry is not None:
+        model = entry.model_id
+    if args.progress:  # for the app: "progress DONE TOTAL" lines, which it reads and announces
+        def report(done: int, total: int) -> None:
+            print(f"progress {done} {total}", flush=True)
+
+        folder = model_store.download(model, on_progress=report)
+    else:
+        if entry is not None:
+            model_store.check_disk_space(model, entry.download_bytes)
+        folder = model_store.download(model)
+    print(messages.DOWNLOAD_DONE.format(model=model, path=folder), flush=True)
     return EXIT_OK
 
 

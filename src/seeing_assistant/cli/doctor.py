@@ -14,6 +14,7 @@ from seeing_assistant.core import devices, messages, model_store, servers
 from seeing_assistant.core.errors import SeeingAssistantError
 
 if TYPE_CHECKING:
+    from seeing_assistant.core.catalogue import CatalogueModel
     from seeing_assistant.core.server_engine import ServerSettings
 
 _GB = 1024**3
@@ -162,6 +163,31 @@ def text_lines() -> list[str]:
             f"loaded in {time.perf_counter() - started:.1f} s (offline)"]
 
 
+def machine_recommendation() -> tuple[CatalogueModel, str]:
+    """The catalogue's model for this computer, from its GPU (or none) and free memory, with the reason."""
+    import torch
+
+    from seeing_assistant.core import catalogue
+
+    device = devices.resolve_device("auto")
+    gpu = torch.cuda.get_device_properties(0).total_memory if device.startswith("cuda") else None
+    return catalogue.recommend(device, devices.available_memory_bytes(), gpu)
+
+
+def catalogue_lines() -> list[str]:
+    """The models sized to machines like this one, the suggested one marked, with the commands to get them."""
+    from seeing_assistant.core import catalogue
+
+    suggested, reason = machine_recommendation()
+    lines = [f"Models for this computer: {reason}"]
+    for entry in catalogue.CATALOGUE:
+        mark = "*" if entry is suggested else " "
+        lines.append(f" {mark} {entry.key:<13} {entry.download_bytes / 1e9:5.1f} GB  {entry.title}")
+    lines.append(f"  Get one with 'seeing-assistant download {suggested.key}' (the key of any line above), or answer "
+                 "from a model server with --server.")
+    return lines
+
+
 def server_lines(server: ServerSettings) -> list[str]:
     """What the model server serves, whether its model sees pictures, and how soon it answers."""
     from seeing_assistant.core.engine import EngineSettings
@@ -199,6 +225,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         "Accelerators:",
         *accelerator_lines(),
         *model_lines(args.model, args.device, args.dtype, args.quantize),
+        *catalogue_lines(),
         *speech_lines(),
         *hotkey_lines(),
         *asr_lines(args.asr_model),

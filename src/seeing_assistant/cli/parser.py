@@ -168,9 +168,13 @@ def build_parser(commands: Mapping[str, Command]) -> argparse.ArgumentParser:
 
     download = command("download", "download a model once, so the app can run offline")
     download.add_argument("model", nargs="?", default=None, metavar="MODEL",
-                          help=f"Hugging Face model id (default: {model_store.DEFAULT_MODEL}, or with --asr "
-                               f"{model_store.DEFAULT_ASR_MODEL})")
+                          help=f"Hugging Face model id or a key from --list such as smolvlm-500m (default: "
+                               f"{model_store.DEFAULT_MODEL}, or with --asr {model_store.DEFAULT_ASR_MODEL})")
     download.add_argument("--asr", action="store_true", help="download the speech recognition model instead")
+    download.add_argument("--progress", action="store_true",
+                          help="print 'progress DONE TOTAL' (bytes) every half second instead of progress bars")
+    download.add_argument("--list", action="store_true",
+                          help="list the models sized to computers like this one, and the one suggested for it")
 
     command("doctor", "check this computer: versions, accelerators, the model on disk",
             _model_options(for_this_run=False), _asr_options(" to check"))

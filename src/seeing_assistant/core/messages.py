@@ -117,6 +117,11 @@ DOWNLOAD_FAILED = (
     "The model {model} could not be downloaded ({reason}): check the internet connection and the model name, "
     "then run the download again."
 )
+# Translators: {needed} and {free} are sizes such as "14.1 GB"; {folder} is the download folder.
+NOT_ENOUGH_DISK = (
+    "There is not enough free disk space for {model}: it needs about {needed} in {folder}, which has {free} free; "
+    "free some space, or set HF_HOME to a folder on a larger disk."
+)
 # Translators: {model} is a model name; {path} is where it was saved.
 DOWNLOAD_DONE = "The model {model} is ready at {path}; the app now runs offline."
 # Translators: shown when the model answers nothing at all.

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,17 +65,70 @@ def _checked(folder: Path, model: str) -> Path:
     return folder
 
 
-def download(model: str) -> Path:
-    """Fetch ``model`` into the Hugging Face cache, with a progress bar, so the app can run offline afterwards."""
+def check_disk_space(model: str, download_bytes: int) -> None:
+    """Refuse a download that cannot fit on the disk of the Hugging Face cache (with 5% to spare)."""
+    import shutil
+
+    from huggingface_hub import constants
+
+    folder = Path(constants.HF_HUB_CACHE)
+    existing = next((parent for parent in (folder, *folder.parents) if parent.exists()), Path("/"))
+    free = shutil.disk_usage(existing).free
+    if free < download_bytes * 1.05:
+        raise ModelUnavailableError(messages.NOT_ENOUGH_DISK.format(
+            model=model, needed=f"{download_bytes / 1e9:.1f} GB", folder=folder, free=f"{free / 1e9:.1f} GB"))
+
+
+def download(model: str, on_progress: Callable[[int, int], None] | None = None) -> Path:
+    """Fetch ``model`` into the Hugging Face cache so the app can run offline afterwards.
+
+    ``on_progress(done, total)`` (bytes), when given, hears the progress every half second from the files growing
+    on disk; the disk space is checked first. A download that was interrupted resumes where it stopped (the hub
+    keeps the partial files).
+    """
     from huggingface_hub import snapshot_download
 
     try:
-        return Path(snapshot_download(model, allow_patterns=DOWNLOAD_PATTERNS))
-    except KeyboardInterrupt:
+        if on_progress is None:
+            return Path(snapshot_download(model, allow_patterns=DOWNLOAD_PATTERNS))
+        plan = snapshot_download(model, allow_patterns=DOWNLOAD_PATTERNS, dry_run=True)
+        total = sum(getattr(each, "file_size", 0) or 0 for each in plan)
+        missing = sum(getattr(each, "file_size", 0) or 0 for each in plan if getattr(each, "will_download", True))
+        check_disk_space(model, missing)
+        blobs = _cache_folder(model) / "blobs"
+        finished = threading.Event()
+
+        def watch() -> None:
+            while not finished.wait(0.5):
+                on_progress(min(total, _folder_bytes(blobs)), total)
+
+        watcher = threading.Thread(target=watch, name="download-progress", daemon=True)
+        watcher.start()
+        try:
+            folder = Path(snapshot_download(model, allow_patterns=DOWNLOAD_PATTERNS))
+        finally:
+            finished.set()
+            watcher.join()
+        on_progress(total, total)
+        return folder
+    except (KeyboardInterrupt, ModelUnavailableError):
         raise
     except Exception as error:  # noqa: BLE001 - network, permission and name errors all mean "not downloaded"
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise ModelUnavailableError(messages.DOWNLOAD_FAILED.format(model=model, reason=reason[:200])) from None
+
+
+def _cache_folder(model: str) -> Path:
+    from huggingface_hub import constants
+
+    return Path(constants.HF_HUB_CACHE) / ("models--" + model.replace("/", "--"))
+
+
+def _folder_bytes(folder: Path) -> int:
+    try:
+        return sum(entry.stat().st_size for entry in folder.iterdir() if entry.is_file())
+    except OSError:
+        return 0
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from seeing_assistant import speech
-from seeing_assistant.core import limits, messages, servers, settings, tasks
+from seeing_assistant.core import catalogue, limits, messages, servers, settings, tasks
 from seeing_assistant.core.actions import DEFAULT_HOTKEYS
 from seeing_assistant.core.errors import SeeingAssistantError, unexpected
 from seeing_assistant.desktop.widgets import TextField
@@ -96,8 +96,19 @@ class SettingsDialog(QDialog):
         self.test_result.setWordWrap(True)
         self.test_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByKeyboard
                                                  | Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.test_result.hide()  # shown with the first result: an empty line is not read out with the dialog
         self.tested.connect(self._on_tested)
-        self.model = named(TextField(current.model), "Model", "A downloaded model id or a model folder")
+        self.model = named(QComboBox(), "Model",
+                           "Choose a model sized for this computer, or type a downloaded model id or a model folder")
+        self.model.setEditable(True)
+        self.model.setLineEdit(TextField())
+        self.model.lineEdit().setAccessibleName("Model")
+        self.model.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.model.setCompleter(None)
+        for entry in catalogue.CATALOGUE:
+            self.model.addItem(f"{entry.model_id}: {entry.title}", entry.model_id)
+        self.model.activated.connect(lambda index: self.model.setEditText(self.model.itemData(index)))
+        self.model.setEditText(current.model)
         self.asr_model = named(TextField(current.asr_model), "Speech recognition model",
                                "A downloaded Whisper model id or folder, for spoken questions")
         self.device = named(QComboBox(), "Device", "Where the model runs")
@@ -205,6 +216,12 @@ class SettingsDialog(QDialog):
         listed = self.voice.findText(text, Qt.MatchFlag.MatchFixedString)  # a listed name, in any case
         return (self.voice.itemData(listed) if listed >= 0 else text) or None
 
+    def chosen_model(self) -> str:
+        """The model id or folder typed or chosen (a catalogue line stands for its id)."""
+        text = self.model.currentText().strip()
+        listed = self.model.findText(text)
+        return (self.model.itemData(listed) if listed >= 0 else text) or self.current.model
+
     def chosen_server(self) -> servers.ServerSettings | None:
         """The server as the dialog shows it (whatever "Answers come from" says), or None without an address."""
         url = self.server_url.text().strip()
@@ -223,6 +240,7 @@ class SettingsDialog(QDialog):
             return
         self.test_button.setEnabled(False)
         self.test_result.setText(messages.SERVER_TESTING.format(url=server.base_url))
+        self.test_result.show()
         if self.announce is not None:
             self.announce(messages.SERVER_TESTING.format(url=server.base_url), False)
 
@@ -250,6 +268,7 @@ class SettingsDialog(QDialog):
     def _on_tested(self, text: str, is_error: bool, models: list[str]) -> None:
         self.test_button.setEnabled(True)
         self.test_result.setText(text)
+        self.test_result.show()
         if models:
             typed = self.server_model.currentText()
             self.server_model.clear()
@@ -271,7 +290,7 @@ class SettingsDialog(QDialog):
             server_model=self.server_model.currentText().strip(),
             server_timeout_s=self.server_timeout.value(),
             server_ca_file=self.server_ca_file.text().strip(),
-            model=self.model.text().strip() or self.current.model,
+            model=self.chosen_model(),
             device=self.device.currentText(),
             dtype=self.dtype.currentText(),
             quantize="4bit" if self.four_bit.isChecked() else None,
