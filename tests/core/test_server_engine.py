@@ -384,3 +384,72 @@ def test_without_a_keyring_the_key_lasts_this_run_and_the_user_is_told(monkeypat
     assert servers.save_api_key("http://gpu-box:8000/v1", "sk-secret-123") == messages.NO_KEYRING
     assert servers.api_key("gpu-box:8000") == "sk-secret-123"
 
+
+
+# --- Behind a real reverse proxy (nginx): TLS, the key, the size limit ------------------------------------------------
+
+PROXY_KEY = "sk-test-proxy"
+
+
+@pytest.fixture(scope="module")
+def proxy(llava_server: ModelServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from tests.support.reverse_proxy import ReverseProxy
+
+    with ReverseProxy(tmp_path_factory.mktemp("engine-proxy"), llava_server.port, api_key=PROXY_KEY,
+                      max_body_bytes=256 * 1024) as running:
+        yield running
+
+
+def test_https_with_the_servers_certificate_authority_and_key_streams_the_answer(
+        proxy: Any, picture: intake.IntakeImage) -> None:
+    engine = load_engine(EngineSettings(max_new_tokens=8, server=ServerSettings(
+        url=proxy.url("https"), api_key=PROXY_KEY, ca_file=str(proxy.ca_file))))
+    assert isinstance(engine, ServerEngine)
+    try:
+        pieces: list[str] = []
+        answer = engine.ask(engine.start(picture), "What is shown?", on_text=pieces.append)
+        assert answer.new_tokens == 8 and len(pieces) > 1
+    finally:
+        engine.close()
+
+
+@pytest.mark.parametrize(("case", "expected"), [
+    ("untrusted", messages.SERVER_CERT_UNTRUSTED),
+    ("mismatched", messages.SERVER_CERT_MISMATCH),
+    ("no key", messages.SERVER_UNAUTHORISED),
+    ("wrong key", messages.SERVER_UNAUTHORISED),
+    ("http to https", messages.SERVER_HTTP_TO_HTTPS),
+    ("no ca file", messages.SERVER_CA_FILE_UNREADABLE),
+])
+def test_each_proxy_failure_is_its_own_sentence(proxy: Any, case: str, expected: str) -> None:
+    url, key, ca_file = proxy.url("https"), PROXY_KEY, str(proxy.ca_file)
+    if case == "untrusted":
+        ca_file = ""
+    elif case == "mismatched":
+        url = proxy.url("mismatched")
+    elif case == "no key":
+        key = None
+    elif case == "wrong key":
+        key = "sk-wrong"
+    elif case == "http to https":
+        url = url.replace("https://", "http://")
+    elif case == "no ca file":
+        ca_file = str(proxy.folder / "missing.pem")
+    server = ServerSettings(url=url, api_key=key, ca_file=ca_file)
+    with pytest.raises(ServerError) as caught:
+        load_engine(EngineSettings(server=server))
+    host = url.split("://", 1)[1].split(":", 1)[0].strip("[]")
+    assert str(caught.value) == expected.format(url=server.base_url, host=host, status=401, path=ca_file)
+
+
+def test_a_picture_larger_than_the_proxy_allows_is_a_413_sentence(proxy: Any) -> None:
+    engine = load_engine(EngineSettings(max_new_tokens=4, server=ServerSettings(
+        url=proxy.url("https"), api_key=PROXY_KEY, ca_file=str(proxy.ca_file))))
+    assert isinstance(engine, ServerEngine)
+    noise = Image.effect_noise((1600, 900), 100).convert("RGB")  # does not compress: about 600 KB as JPEG
+    try:
+        with pytest.raises(ServerError) as caught:
+            engine.ask(engine.start(intake.from_pil(noise)), "What is shown?")
+    finally:
+        engine.close()
+    assert str(caught.value) == messages.SERVER_PICTURE_TOO_LARGE
