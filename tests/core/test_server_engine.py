@@ -422,7 +422,8 @@ def test_https_with_the_servers_certificate_authority_and_key_streams_the_answer
     ("no ca file", messages.SERVER_CA_FILE_UNREADABLE),
 ])
 def test_each_proxy_failure_is_its_own_sentence(proxy: Any, case: str, expected: str) -> None:
-    url, key, ca_file = proxy.url("https"), PROXY_KEY, str(proxy.ca_file)
+    url, ca_file = proxy.url("https"), str(proxy.ca_file)
+    key: str | None = PROXY_KEY
     if case == "untrusted":
         ca_file = ""
     elif case == "mismatched":
