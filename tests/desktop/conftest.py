@@ -26,10 +26,12 @@ def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def make_window(qtbot: QtBot) -> Iterator[Callable[..., MainWindow]]:
     made: list[MainWindow] = []
 
-    def make(engine: Any = None, factory: Any = None, reader: Any = None, **chosen: Any) -> MainWindow:
+    def make(engine: Any = None, factory: Any = None, reader: Any = None, offer_models: bool = False,
+             **chosen: Any) -> MainWindow:
         options: dict[str, Any] = {"hide_window_when_capturing": False, "spoken_by": "app", **chosen}
         window = MainWindow(settings.Settings(**options), factory=factory or (lambda _: engine or ScriptedEngine()),
-                            speaker=speech.SilentSpeaker(), save_settings=False, reader=reader)
+                            speaker=speech.SilentSpeaker(), save_settings=False, reader=reader,
+                            offer_models=offer_models)
         qtbot.addWidget(window)
         window.show()
         window.raise_()

@@ -14,7 +14,6 @@ from seeing_assistant.core import devices, messages, model_store, servers
 from seeing_assistant.core.errors import SeeingAssistantError
 
 if TYPE_CHECKING:
-    from seeing_assistant.core.catalogue import CatalogueModel
     from seeing_assistant.core.server_engine import ServerSettings
 
 _GB = 1024**3
@@ -163,22 +162,11 @@ def text_lines() -> list[str]:
             f"loaded in {time.perf_counter() - started:.1f} s (offline)"]
 
 
-def machine_recommendation() -> tuple[CatalogueModel, str]:
-    """The catalogue's model for this computer, from its GPU (or none) and free memory, with the reason."""
-    import torch
-
-    from seeing_assistant.core import catalogue
-
-    device = devices.resolve_device("auto")
-    gpu = torch.cuda.get_device_properties(0).total_memory if device.startswith("cuda") else None
-    return catalogue.recommend(device, devices.available_memory_bytes(), gpu)
-
-
 def catalogue_lines() -> list[str]:
     """The models sized to machines like this one, the suggested one marked, with the commands to get them."""
     from seeing_assistant.core import catalogue
 
-    suggested, reason = machine_recommendation()
+    suggested, reason = catalogue.for_this_computer()
     lines = [f"Models for this computer: {reason}"]
     for entry in catalogue.CATALOGUE:
         mark = "*" if entry is suggested else " "

@@ -130,3 +130,17 @@ def recommend(device: str, free_memory_bytes: int, gpu_memory_bytes: int | None)
 def _gigabytes(size: int) -> int:
     """A memory size as the card or the system monitor states it: 25,757,220,864 bytes is a "24 GB" card."""
     return round(size / 2**30)
+
+
+def for_this_computer() -> tuple[CatalogueModel, str]:
+    """The entry for this computer, from its NVIDIA GPU's memory (or none) and its free memory, with the reason.
+
+    Imports torch to look at the GPU: call it off the window's thread.
+    """
+    import torch
+
+    from seeing_assistant.core import devices
+
+    device = devices.resolve_device("auto")
+    gpu = torch.cuda.get_device_properties(0).total_memory if device.startswith("cuda") else None
+    return recommend(device, devices.available_memory_bytes(), gpu)

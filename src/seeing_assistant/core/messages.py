@@ -122,6 +122,19 @@ NOT_ENOUGH_DISK = (
     "There is not enough free disk space for {model}: it needs about {needed} in {folder}, which has {free} free; "
     "free some space, or set HF_HOME to a folder on a larger disk."
 )
+MODEL_OFFER_TITLE = "Get a model"
+# Translators: {model} is the missing model; {reason} says which model suits this computer and why.
+MODEL_OFFER_TEXT = (
+    "The model {model} is not on this computer, and the app needs one to answer. {reason} Choose one to download "
+    "(nothing is downloaded until you press Download), or answer from a model server."
+)
+# Translators: {model} is a hub id.
+DOWNLOAD_STARTED = "Downloading {model}; you can cancel at any time."
+DOWNLOAD_PERCENT = "Downloaded {percent} percent."
+DOWNLOAD_FINISHED = "{model} is downloaded; loading it now."
+DOWNLOAD_STOPPED = (
+    "The download of {model} was stopped; the files it finished are kept, so downloading again goes on from them."
+)
 # Translators: {model} is a model name; {path} is where it was saved.
 DOWNLOAD_DONE = "The model {model} is ready at {path}; the app now runs offline."
 # Translators: shown when the model answers nothing at all.

@@ -85,7 +85,8 @@ def run(args: argparse.Namespace) -> int:
         chosen.server_timeout_s, chosen.server_ca_file = int(model_server.read_timeout_s), model_server.ca_file
         if model_server.api_key:
             servers.remember_for_this_run(model_server.url, model_server.api_key)
-    window = MainWindow(chosen, settings_problem=problem, save_settings=True, use_hotkeys=True, reader=TextReader())
+    window = MainWindow(chosen, settings_problem=problem, save_settings=True, use_hotkeys=True, reader=TextReader(),
+                        offer_models=True)
     window.shut_down.connect(application.quit, Qt.ConnectionType.QueuedConnection)
     restore_signals = quit_on_signals(window)
     server = instance.InstanceServer(lambda action: emit(window.action_requested, action))

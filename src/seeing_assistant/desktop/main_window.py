@@ -7,6 +7,7 @@ own controller; every status goes through :meth:`.voice.Voice.announce`.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 from collections.abc import Callable
@@ -27,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from seeing_assistant import speech
-from seeing_assistant.core import actions, messages, settings, tasks
+from seeing_assistant.core import actions, messages, servers, settings, tasks
 from seeing_assistant.core.intake import IntakeImage
 from seeing_assistant.core.seams import EngineFactory, RecognizerFactory, TextReaderLike, load_engine, load_recognizer
 from seeing_assistant.desktop import configuring
@@ -35,6 +36,7 @@ from seeing_assistant.desktop.answering import Answerer
 from seeing_assistant.desktop.capturing import Capturer, bring_to_front
 from seeing_assistant.desktop.hotkeys import Hotkeys
 from seeing_assistant.desktop.listening import Listener
+from seeing_assistant.desktop.model_offer import ModelOffer
 from seeing_assistant.desktop.settings_dialog import SettingsDialog
 from seeing_assistant.desktop.tray import add_tray
 from seeing_assistant.desktop.voice import Voice
@@ -68,10 +70,12 @@ class MainWindow(QMainWindow):
                  speaker: speech.Speaker | None = None, settings_problem: str | None = None,
                  save_settings: bool = True, use_hotkeys: bool = False,
                  recognizer_factory: RecognizerFactory = load_recognizer,
-                 reader: TextReaderLike | None = None) -> None:
+                 reader: TextReaderLike | None = None, offer_models: bool = False) -> None:
         super().__init__()
         self.settings = chosen
         self.save_settings = save_settings
+        self.offer_models = offer_models  # first run without a model: offer one (the app, not the tests' windows)
+        self.model_offer: ModelOffer | None = None
         self.image: IntakeImage | None = None
         self.pending_echo: str | None = None  # "You asked: ...", said before the answer to a spoken question
         self.hotkeys: Hotkeys | None = None
@@ -90,6 +94,7 @@ class MainWindow(QMainWindow):
                                  lambda: self.settings.hide_window_when_capturing)
         self.capturer.take_paste_and_drop(self.question)
         self.listener.take_f2(self)
+        self.answers.worker.load_failed.connect(self._on_load_failed)
         self.capturer.captured.connect(self.describe)
         self.listener.heard.connect(self._ask_heard)
         self.answers.started.connect(lambda quiet: None if quiet else self.question.setFocus(
@@ -283,6 +288,20 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getOpenFileName(self, "Open image", os.path.expanduser("~"), IMAGE_FILTER)
         if path:
             self.capturer.path(path)
+
+    def _on_load_failed(self, text: str) -> None:
+        """A model that is not on this computer, at the first run: offer one for this computer, once."""
+        chosen = self.settings
+        if not self.offer_models or self.model_offer is not None or chosen.answers_from != servers.LOCAL:
+            return
+        if text != messages.MODEL_NOT_DOWNLOADED.format(model=chosen.model):
+            return
+        self.model_offer = ModelOffer(chosen.model, lambda sentence, is_error: self.voice.announce(
+            sentence, is_error=is_error, speak=is_error), self)
+        self.model_offer.downloaded.connect(
+            lambda model: self.apply_settings(dataclasses.replace(self.settings, model=model)))
+        self.model_offer.server_wanted.connect(self.open_settings, Qt.ConnectionType.QueuedConnection)
+        self.model_offer.open()
 
     def open_settings(self) -> None:
         """Show the Settings dialog, and use what it saves."""
