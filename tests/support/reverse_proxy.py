@@ -25,12 +25,15 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import http.client
 import ipaddress
 import json
 import re
+import secrets
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import textwrap
 import time
@@ -46,6 +49,9 @@ ProxyAddress = Literal["https", "mismatched", "http", "https-on-http-port", "htt
 GOOD_NAME = "localhost"
 WRONG_NAME = "wrong.example"
 INSTALL_HINT = "nginx is not installed: run scripts/install --test"
+# nginx answers this path itself, with a token of its instance: ready means this nginx serves the port, not merely
+# that something accepts connections there (nginx listens on the first ports while it retries a taken one).
+READY_PATH = "/.reverse-proxy-ready"
 
 # What OpenAI answers a request without a valid key (vLLM's own --api-key answers {"error": "Unauthorized"}).
 UNAUTHORISED_BODY = {"error": {
@@ -249,6 +255,7 @@ class ReverseProxy:
         self.access_log = folder / "access.log"
         self.output = folder / "nginx.out"
         self.certificates: Certificates | None = None
+        self.token = secrets.token_hex(8)
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -295,6 +302,7 @@ class ReverseProxy:
                      f"    return 401 '{body}';\n"
                      "}\n")
         locations = (
+            f'location = {READY_PATH} {{\n    return 200 "{self.token}";\n}}\n'
             "location /v1 {\n" + textwrap.indent(guard, "    ") + f"    proxy_pass {upstream};\n}}\n"
             f"location / {{\n    proxy_pass {upstream};\n}}\n"
         )
@@ -358,19 +366,36 @@ class ReverseProxy:
                 [nginx, "-p", f"{self.folder}/", "-c", str(self.config), "-e", str(self.error_log)],
                 stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
         deadline = time.monotonic() + self.ready_timeout_s
-        waiting = [self.https_port, self.mismatched_port, self.http_port]
+        waiting = [(self.https_port, True), (self.mismatched_port, True), (self.http_port, False)]
         while waiting:
             if self.process.poll() is not None:
                 raise RuntimeError(f"nginx ended at start (exit status {self.process.returncode}): {self.log_tail()}")
             if time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError(f"nginx did not listen on port {waiting[0]} in {self.ready_timeout_s:g} s: "
+                raise RuntimeError(f"nginx did not answer on port {waiting[0][0]} in {self.ready_timeout_s:g} s: "
                                    f"{self.log_tail()}")
-            try:
-                with socket.create_connection(("127.0.0.1", waiting[0]), timeout=1):
-                    waiting.pop(0)
-            except OSError:
+            if self._answers(*waiting[0]):
+                waiting.pop(0)
+            else:
                 time.sleep(0.05)
+
+    def _answers(self, port: int, tls: bool) -> bool:
+        """Whether this nginx answers on ``port`` (its token at READY_PATH; over TLS when ``tls``)."""
+        connection: http.client.HTTPConnection
+        if tls:
+            context = ssl.create_default_context(cafile=self.ca_file)
+            context.check_hostname = False  # the mismatched port's certificate names another host
+            connection = http.client.HTTPSConnection("127.0.0.1", port, timeout=2, context=context)
+        else:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        try:
+            connection.request("GET", READY_PATH)
+            response = connection.getresponse()
+            return response.status == 200 and response.read().decode(errors="replace") == self.token
+        except (OSError, http.client.HTTPException):  # not listening yet, or not nginx: ssl.SSLError is an OSError
+            return False
+        finally:
+            connection.close()
 
     def log_tail(self, characters: int = 1500) -> str:
         """The end of nginx's error log and of its own output, for a failure's message."""
