@@ -15,6 +15,7 @@ tiny only), starts a private PulseAudio server as the audio device, and measures
 - follow-up: a follow-up's time to first token over the first question's, in the app.
 - decode rate: tokens/s through the app (worker thread, streaming) over raw ``generate`` on the same inputs.
 - start-up: launch to visible window of the installed app (needs a display), and this process's peak memory.
+- the catalogue's small model (SmolVLM-256M's real shape, random weights; not with --quick): time to first audio.
 - through a model server: the same model served by ``transformers serve``; the app's own part of the time to
   first token, Stop, and time to first audio (see :mod:`benchmarks.server`).
 
@@ -37,7 +38,7 @@ from typing import Any
 
 from tests.support.audio_lab import PrivatePulse
 from tests.support.qt_wait import finish
-from tests.support.random_models import MID, TINY, build_llava
+from tests.support.random_models import MID, TINY, build_llava, build_smolvlm
 
 from benchmarks import server
 from benchmarks.engine import screenshot, summary
@@ -174,6 +175,43 @@ def raw_first_token(engine: Any, image: Any, tokens: int) -> tuple[float, float]
     return first, (len(stamps) - 2) / (stamps[-1] - stamps[1])
 
 
+def small_model_first_audio(folder: Path, runs: int, speaker: Any, output: Any) -> dict[str, Any]:
+    """The catalogue's small model on the CPU: time to first audio (a 12-token first sentence) and first token.
+
+    SmolVLM-256M's real shape with random weights, from a 1920x1080 screenshot.
+    """
+    from seeing_assistant.core import intake
+    from seeing_assistant.core.engine import Engine, EngineSettings
+
+    engine = Engine.load(EngineSettings(model=str(folder), device="cpu"))
+    raw = screenshot().image
+    length = prompt_length(engine, intake.from_pil(raw, source="screenshot"))
+    audio, first_token = [], []
+    for _ in range(runs):
+        speaker.stop()
+        output.wait(5)
+        requested = time.perf_counter()
+
+        def on_text(piece: str) -> None:
+            speaker.feed(piece)
+            if output.audio_started_at is not None:
+                engine.cancel()
+
+        image = intake.from_pil(raw, source="screenshot")
+        answer = engine.ask(engine.start(image), QUESTION, on_text=on_text, max_new_tokens=40, min_new_tokens=40,
+                            logits_processor=[sentence_forcer(engine.processor.tokenizer, length)])
+        deadline = time.perf_counter() + 60
+        while output.audio_started_at is None and time.perf_counter() < deadline:
+            time.sleep(0.001)
+        audio.append(output.audio_started_at - requested)
+        first_token.append(answer.time_to_first_token_s or 0.0)
+    speaker.stop()
+    output.wait(5)
+    return {"model": "SmolVLM-256M-Instruct's shape, random weights", "prompt_tokens": length,
+            "load_s": engine.load_s, "time_to_first_audio_s": summary(audio),
+            "time_to_first_token_s": summary(first_token)}
+
+
 def measure_model(folder: Path, runs: int, speaker: Any, output: Any, synthesizer: Any) -> dict[str, Any]:
     """Every per-model figure."""
     from PySide6.QtCore import QThread
@@ -305,6 +343,9 @@ def main(argv: list[str] | None = None) -> int:
         for name, size in sizes.items():
             folder = build_llava(Path(scratch) / name, size)
             report["models"][name] = measure_model(folder, args.runs, speaker, output, synthesizer)
+        if not args.quick:  # the catalogue's small model for computers without a GPU, at its real size
+            small = build_smolvlm(Path(scratch) / "smolvlm-256m", real_shape=True)
+            report["small_model"] = small_model_first_audio(small, args.runs, speaker, output)
         # The same model answering through a model server (transformers serve on 127.0.0.1).
         served = "tiny" if args.quick else "mid"
         report["server"] = {"models": {served: server.measure(Path(scratch) / served, Path(scratch), args.runs,
@@ -319,6 +360,12 @@ def main(argv: list[str] | None = None) -> int:
     window = report["window_visible_s_detail"]
     report["window_visible_s"] = window["median"] if window else None
     print(table(report))
+    small_model = report.get("small_model")
+    if small_model:
+        first_audio, first_token = small_model["time_to_first_audio_s"], small_model["time_to_first_token_s"]
+        print(f"\nSmall model ({small_model['model']}, {small_model['prompt_tokens']} prompt tokens) on the CPU: "
+              f"first audio {first_audio['median']:.2f} s ({first_audio['min']:.2f}-{first_audio['max']:.2f}), "
+              f"first token {first_token['median']:.2f} s")
     print()
     print("Through a model server (transformers serve, CPU, on 127.0.0.1):")
     print(server.table(report["server"]))

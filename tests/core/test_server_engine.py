@@ -324,6 +324,7 @@ def test_a_silent_server_times_out_with_the_timeout_named(scripted: Scripted, pi
     (401, messages.SERVER_UNAUTHORISED.format(url="{url}", status=401)),
     (413, messages.SERVER_PICTURE_TOO_LARGE),
     (500, messages.SERVER_HTTP_ERROR.format(status=500, reason="no reason given")),
+    (504, messages.SERVER_BEHIND_PROXY_UNAVAILABLE.format(status=504)),
 ])
 def test_an_error_status_is_one_sentence(scripted: Scripted, picture: intake.IntakeImage, status: int,
                                          sentence: str) -> None:

@@ -190,7 +190,15 @@ def build_llava(folder: Path, size: ModelSize = TINY, seed: int = 0) -> Path:
     return folder
 
 
-def build_smolvlm(folder: Path, seed: int = 0) -> Path:
+# SmolVLM-256M-Instruct's real dimensions (its config.json): SmolLM2-135M as the decoder, a 93 M SigLIP encoder on
+# 512 px tiles in 16 px patches, 64 tokens a tile after the pixel shuffle, pictures brought to 2048 px and split.
+SMOLVLM_256M_SHAPE = {"vocab_size": 49280, "vision_hidden": 768, "vision_layers": 12, "vision_heads": 12,
+                      "vision_intermediate": 3072, "tile": 512, "patch": 16, "longest_edge": 2048,
+                      "text_hidden": 576, "text_layers": 30, "text_heads": 9, "text_kv_heads": 3,
+                      "text_intermediate": 1536}
+
+
+def build_smolvlm(folder: Path, seed: int = 0, real_shape: bool = False) -> Path:
     """Build a random SmolVLM-shaped model with its processor and save both into ``folder``.
 
     SmolVLM-256M-Instruct and -500M-Instruct are Idefics3 models on the hub (config.json: ``"model_type":
@@ -211,7 +219,12 @@ def build_smolvlm(folder: Path, seed: int = 0) -> Path:
     )
 
     torch.manual_seed(seed)
-    tokenizer = build_tokenizer(TINY.vocab_size, seed)
+    shape = SMOLVLM_256M_SHAPE if real_shape else {
+        "vocab_size": TINY.vocab_size, "vision_hidden": TINY.vision_hidden, "vision_layers": TINY.vision_layers,
+        "vision_heads": TINY.vision_heads, "vision_intermediate": TINY.vision_hidden * 4, "tile": 64, "patch": 8,
+        "longest_edge": 128, "text_hidden": TINY.text_hidden, "text_layers": TINY.text_layers,
+        "text_heads": TINY.text_heads, "text_kv_heads": TINY.text_heads, "text_intermediate": TINY.text_intermediate}
+    tokenizer = build_tokenizer(shape["vocab_size"], seed)
     # The tokens SmolVLM's tokenizer has and its processor writes around each tile: "<|im_start|>" opens the
     # chat template; "<fake_token_around_image>", "<global-img>" and "<row_R_col_C>" frame the tiles.
     tiles = [f"<row_{row}_col_{col}>" for row in range(1, 7) for col in range(1, 7)]
@@ -219,32 +232,32 @@ def build_smolvlm(folder: Path, seed: int = 0) -> Path:
         "<|im_start|>", "<fake_token_around_image>", "<image>", "<end_of_utterance>", "<global-img>", *tiles]})
     processor = Idefics3Processor(
         image_processor=Idefics3ImageProcessorPil(
-            size={"longest_edge": 128},
-            max_image_size={"longest_edge": 64},
+            size={"longest_edge": shape["longest_edge"]},
+            max_image_size={"longest_edge": shape["tile"]},
             image_mean=[0.5, 0.5, 0.5],
             image_std=[0.5, 0.5, 0.5],
         ),
         tokenizer=tokenizer,
-        image_seq_len=4,  # (64 / 8) ** 2 patches / 4 ** 2 (the pixel shuffle)
+        image_seq_len=(shape["tile"] // shape["patch"]) ** 2 // 16,  # patches a tile / 4 ** 2 (the pixel shuffle)
         chat_template=SMOLVLM_CHAT_TEMPLATE,
     )
     image_token_id = tokenizer.convert_tokens_to_ids("<image>")
     config = Idefics3Config(
         vision_config=Idefics3VisionConfig(
-            image_size=64,
-            patch_size=8,
-            hidden_size=TINY.vision_hidden,
-            intermediate_size=TINY.vision_hidden * 4,
-            num_hidden_layers=TINY.vision_layers,
-            num_attention_heads=TINY.vision_heads,
+            image_size=shape["tile"],
+            patch_size=shape["patch"],
+            hidden_size=shape["vision_hidden"],
+            intermediate_size=shape["vision_intermediate"],
+            num_hidden_layers=shape["vision_layers"],
+            num_attention_heads=shape["vision_heads"],
         ),
         text_config=LlamaConfig(
             vocab_size=len(tokenizer),
-            hidden_size=TINY.text_hidden,
-            intermediate_size=TINY.text_intermediate,
-            num_hidden_layers=TINY.text_layers,
-            num_attention_heads=TINY.text_heads,
-            num_key_value_heads=TINY.text_heads,
+            hidden_size=shape["text_hidden"],
+            intermediate_size=shape["text_intermediate"],
+            num_hidden_layers=shape["text_layers"],
+            num_attention_heads=shape["text_heads"],
+            num_key_value_heads=shape["text_kv_heads"],
             max_position_embeddings=8192,  # SmolVLM-256M's context
             bos_token_id=1,
             eos_token_id=2,

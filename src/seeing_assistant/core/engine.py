@@ -156,6 +156,12 @@ class Engine:
             raise ModelUnavailableError(_load_failed(settings.model, error)) from None
         if not getattr(processor, "chat_template", None):
             raise ModelUnavailableError(messages.MODEL_HAS_NO_CHAT_TEMPLATE.format(model=settings.model))
+        image_processor: Any = getattr(processor, "image_processor", None)
+        if placement.device == "cpu" and getattr(image_processor, "do_image_splitting", False):
+            # SmolVLM (Idefics3) cuts a screenshot into 16 tiles and a global one (1,148 prompt tokens): with
+            # SmolVLM-256M's shape on 2 CPU cores the first token came after 53-56 s; one tile (87 tokens) after
+            # 5.0-5.6 s. On a processor the model sees the whole picture once, and the screen's text comes from OCR.
+            image_processor.do_image_splitting = False
         if not settings.quantize:
             model.to(placement.device)  # type: ignore[arg-type]  # mistyped in transformers
         model.eval()

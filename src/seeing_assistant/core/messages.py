@@ -193,6 +193,11 @@ SERVER_READ_TIMEOUT = (
     "The server sent nothing for {seconds} seconds: it may be busy; ask again, or allow it longer in Settings "
     "(or --server-timeout)."
 )
+# Translators: {status} is 502, 503 or 504.
+SERVER_BEHIND_PROXY_UNAVAILABLE = (
+    "The server's front door answered {status}: the model server behind it is down, still starting or too slow; "
+    "ask again in a minute, or ask the server's administrator."
+)
 # Translators: {status} is an HTTP status code; {reason} the server's own words.
 SERVER_HTTP_ERROR = "The server answered with error {status} ({reason}): check the server's log."
 SERVER_NOT_OPENAI = (

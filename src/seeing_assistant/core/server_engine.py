@@ -520,6 +520,8 @@ def status_sentence(status: int, reason: str, server: ServerSettings, model: str
         return messages.SERVER_NO_API.format(url=url, suggestion=suggestion)
     if status == 413:
         return messages.SERVER_PICTURE_TOO_LARGE
+    if status in (502, 503, 504):  # a proxy in front of a server that is down, starting or too slow
+        return messages.SERVER_BEHIND_PROXY_UNAVAILABLE.format(status=status)
     if status == 400 and "model" in reason.lower() and model and model in reason:
         return messages.SERVER_MODEL_NOT_SERVED.format(model=model, served=reason)
     if status == 400 and "plain http" in reason.lower():
@@ -552,7 +554,8 @@ def failure_sentence(error: BaseException, server: ServerSettings) -> str:
     if isinstance(error, httpx2.ConnectError):
         return messages.SERVER_NOT_LISTENING.format(url=url)
     if isinstance(error, (httpx2.RemoteProtocolError, httpx2.ReadError)):
-        if url.startswith("http://") and ("illegal" in text or "invalid" in text):  # TLS bytes read as http
+        # Plain http to a TLS port: uvicorn (vLLM with --ssl-certfile) hangs up without a word.
+        if url.startswith("http://") and ("without sending a response" in text or "illegal" in text):
             return messages.SERVER_HTTP_TO_HTTPS.format(url=url)
         return messages.SERVER_STREAM_BROKEN
     return messages.SERVER_UNEXPECTED.format(url=url, reason=short_reason(error))
