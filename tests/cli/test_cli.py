@@ -147,6 +147,7 @@ def test_doctor_reports_versions_devices_and_the_model(tiny_model: Path, env: di
     assert missing.returncode == 0, missing.stderr
     assert "torch 2." in missing.stdout and "transformers 5." in missing.stdout
     assert "CUDA: not available" in missing.stdout
+    assert messages.DOCTOR_WHERE_ANSWERS_COME_FROM in missing.stdout.splitlines()
     assert "on disk: no" in missing.stdout and "seeing-assistant download" in missing.stdout
     assert "Text recogniser:\n  rapidocr 3." in missing.stdout and "PP-OCRv6 models, loaded in" in missing.stdout
     present = run_cli(["doctor", "--model", str(tiny_model)], env)

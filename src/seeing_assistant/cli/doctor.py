@@ -210,6 +210,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         f"Seeing Assistant {__version__}",
         f"Python {platform.python_version()} on {platform.system()} {platform.machine()} ({sys.executable})",
         f"torch {torch.__version__}, transformers {transformers.__version__}",
+        *([messages.DOCTOR_WHERE_ANSWERS_COME_FROM] if server is None else []),  # else said in the server's part
         "Accelerators:",
         *accelerator_lines(),
         *model_lines(args.model, args.device, args.dtype, args.quantize),

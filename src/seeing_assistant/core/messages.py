@@ -220,6 +220,10 @@ SERVER_CONNECTING = "Connecting to the model server {url}; you can already captu
 SERVER_SEES_PICTURES = (
     "Every picture you ask about is sent to {url}, with its text: it leaves this computer, so use a server you trust."
 )
+DOCTOR_WHERE_ANSWERS_COME_FROM = (
+    "Privacy: answers come from the model on this computer, and nothing leaves it; a model server (--server, or "
+    "Settings) would be sent every picture you ask about."
+)
 SERVER_ADDRESS_MISSING = "There is no server address to test: type one, such as http://gpu-box:8000/v1."
 SERVER_TESTING = "Testing the connection to {url}."
 # Translators: {models} lists the served models; {summary} says whether the model sees pictures and how fast it is.
