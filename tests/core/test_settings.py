@@ -81,7 +81,7 @@ def test_out_of_range_values_are_reset_by_name_and_the_rest_is_kept(config_dir: 
 @pytest.mark.skipif(sys.platform in ("win32", "darwin"), reason="the XDG autostart entry is for Linux desktops")
 def test_start_at_login_writes_and_removes_the_autostart_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    entry = tmp_path / "xdg" / "autostart" / "seeing-assistant.desktop"
+    entry = tmp_path / "xdg" / "autostart" / "org.seeingassistant.SeeingAssistant.desktop"
     settings.set_start_at_login(True, "/opt/bin/seeing-assistant")
     assert "Exec=/opt/bin/seeing-assistant app" in entry.read_text(encoding="utf-8")
     settings.set_start_at_login(False, "/opt/bin/seeing-assistant")

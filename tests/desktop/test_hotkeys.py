@@ -177,7 +177,7 @@ def test_trigger_without_a_running_app_says_so(env: dict[str, str], private_runt
 def test_start_at_login_writes_an_xdg_autostart_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     settings.set_start_at_login(True, "/usr/bin/seeing-assistant")
-    entry = tmp_path / "xdg" / "autostart" / "seeing-assistant.desktop"
+    entry = tmp_path / "xdg" / "autostart" / "org.seeingassistant.SeeingAssistant.desktop"
     assert "Exec=/usr/bin/seeing-assistant app" in entry.read_text()
     settings.set_start_at_login(False, "/usr/bin/seeing-assistant")
     assert not entry.exists()

@@ -303,6 +303,20 @@ def run_download(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_install_desktop(args: argparse.Namespace) -> int:
+    """``install-desktop``: the launcher, its metadata and the icon for this user (``--uninstall`` removes them)."""
+    from seeing_assistant.core import launcher
+    from seeing_assistant.desktop import integration
+
+    if args.uninstall:
+        removed = integration.uninstall()
+        print(messages.DESKTOP_UNINSTALLED.format(count=len(removed), folder=launcher.data_home()))
+        return EXIT_OK
+    written = integration.install(launcher.command())
+    print(messages.DESKTOP_INSTALLED.format(count=len(written), folder=launcher.data_home()))
+    return EXIT_OK
+
+
 def run_app(args: argparse.Namespace) -> int:
     """``app`` (and no command at all): open the desktop app."""
     from seeing_assistant.desktop import app
@@ -322,4 +336,4 @@ def _rounded(value: float | None) -> float | None:
 
 
 COMMANDS = {"describe": run_describe, "app": run_app, "trigger": run_trigger, "transcribe": run_transcribe,
-            "say": run_say, "download": run_download, "doctor": run_doctor}
+            "say": run_say, "download": run_download, "doctor": run_doctor, "install-desktop": run_install_desktop}

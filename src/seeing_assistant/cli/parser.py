@@ -176,6 +176,10 @@ def build_parser(commands: Mapping[str, Command]) -> argparse.ArgumentParser:
     download.add_argument("--list", action="store_true",
                           help="list the models sized to computers like this one, and the one suggested for it")
 
+    desktop = command("install-desktop", "put Seeing Assistant in this user's applications menu (Linux): the "
+                      "launcher, its metadata and icon")
+    desktop.add_argument("--uninstall", action="store_true", help="remove them again")
+
     command("doctor", "check this computer: versions, accelerators, the model on disk",
             _model_options(for_this_run=False), _asr_options(" to check"))
     return parser

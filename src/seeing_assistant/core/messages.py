@@ -140,6 +140,14 @@ DOWNLOAD_DONE = "The model {model} is ready at {path}; the app now runs offline.
 # Translators: shown when the model answers nothing at all.
 EMPTY_ANSWER = "The model gave an empty answer: ask again, or ask a more specific question."
 
+# --- Desktop integration ------------------------------------------------------------------------------------------
+# Translators: {count} is a number of files; {folder} the user's data folder.
+DESKTOP_INSTALLED = (
+    "Seeing Assistant is in the applications menu now ({count} files under {folder}): find it by typing its name "
+    "or 'screen reader'."
+)
+DESKTOP_UNINSTALLED = "Removed Seeing Assistant from the applications menu ({count} files under {folder})."
+
 # --- Model server -----------------------------------------------------------------------------------------------
 # Translators: {url} is the server address the user gave.
 SERVER_BAD_ADDRESS = "{url} is not a server address: write it as http://host:port/v1 or https://host/v1."

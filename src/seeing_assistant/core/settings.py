@@ -165,30 +165,29 @@ def save(settings: Settings) -> Path:
     return path
 
 
-AUTOSTART_ENTRY = """[Desktop Entry]
-Type=Application
-Name=Seeing Assistant
-Comment=Describe the screen aloud, offline
-Exec={command} app
-X-GNOME-Autostart-enabled=true
-"""
-
-
 def autostart_path() -> Path:
-    """The XDG autostart entry that starts the app at login (Linux desktops)."""
+    """The XDG autostart entry that starts the app at login (Linux desktops): the app's own launcher."""
+    from seeing_assistant.core.launcher import DESKTOP_FILE
+
     base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    return Path(base) / "autostart" / "seeing-assistant.desktop"
+    return Path(base) / "autostart" / DESKTOP_FILE
 
 
-def set_start_at_login(enabled: bool, command: str) -> None:
-    """Write or remove the autostart entry (only on Linux and other XDG desktops)."""
+def set_start_at_login(enabled: bool, command: str | list[str]) -> None:
+    """Write or remove the autostart entry (only on Linux and other XDG desktops).
+
+    ``command`` is the program's path, or its whole command line as a list.
+    """
     import sys
+
+    from seeing_assistant.core.launcher import entry
 
     if sys.platform in ("win32", "darwin"):
         return
     path = autostart_path()
+    path.with_name("seeing-assistant.desktop").unlink(missing_ok=True)  # the first version's name for it
     if enabled:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(AUTOSTART_ENTRY.format(command=command), encoding="utf-8")
+        path.write_text(entry([command] if isinstance(command, str) else command, autostart=True), encoding="utf-8")
     else:
         path.unlink(missing_ok=True)

@@ -12,9 +12,10 @@ import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QSocketNotifier, Qt, QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from seeing_assistant.core import capture, messages, servers, settings
+from seeing_assistant.core import capture, launcher, messages, servers, settings
 from seeing_assistant.core.errors import SeeingAssistantError
 from seeing_assistant.core.ocr import TextReader
 from seeing_assistant.desktop import qt_exit
@@ -68,8 +69,9 @@ def run(args: argparse.Namespace) -> int:
         raise SeeingAssistantError(messages.NO_DISPLAY_FOR_APP)
     QApplication.setApplicationName(messages.APP_NAME)
     QApplication.setApplicationDisplayName(messages.APP_NAME)
-    QApplication.setDesktopFileName("seeing-assistant")
+    QApplication.setDesktopFileName(launcher.APP_ID)  # the launcher's name: the desktop pairs window and entry
     application = QApplication.instance() or QApplication(sys.argv[:1])
+    QApplication.setWindowIcon(QIcon(str(launcher.resource("icons", launcher.ICON_FILE))))  # window and tray
     if instance.send("show") == "ok":
         print(messages.ALREADY_RUNNING, flush=True)
         return 0

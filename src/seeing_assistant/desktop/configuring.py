@@ -6,11 +6,9 @@ told that they will not last.
 
 from __future__ import annotations
 
-import shutil
-import sys
 from typing import TYPE_CHECKING
 
-from seeing_assistant.core import messages, servers, settings
+from seeing_assistant.core import launcher, messages, servers, settings
 from seeing_assistant.core.engine import EngineSettings
 from seeing_assistant.qt_signals import emit
 
@@ -31,8 +29,7 @@ def apply(window: MainWindow, chosen: settings.Settings, api_key: str | None = N
         if note is not None:
             window.voice.announce(note, is_error=True)
     if chosen.start_at_login != before.start_at_login:
-        command = shutil.which("seeing-assistant") or f"{sys.executable} -m seeing_assistant"
-        settings.set_start_at_login(chosen.start_at_login, command)
+        settings.set_start_at_login(chosen.start_at_login, launcher.command())
     if window.hotkeys is not None and chosen.hotkeys != before.hotkeys:
         for problem in window.start_hotkeys(chosen.hotkeys):
             window.voice.announce(problem, is_error=True)
