@@ -228,7 +228,9 @@ def run_trigger(args: argparse.Namespace) -> int:
     application = QCoreApplication.instance() or QCoreApplication([])
     reply = instance.send(args.action)
     if reply is None and args.start:
-        subprocess.Popen([sys.executable, "-m", "seeing_assistant", "app"], start_new_session=True,
+        from seeing_assistant.core import launcher
+
+        subprocess.Popen([*launcher.this_program(), "app"], start_new_session=True,
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while reply is None and time.monotonic() < deadline:

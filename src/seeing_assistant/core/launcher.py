@@ -63,8 +63,19 @@ def command() -> list[str]:
     running = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
     if running is not None and running.name == PLACEHOLDER and running.exists():
         return [str(running.resolve())]
+    if getattr(sys, "frozen", False):  # the standalone bundle: its executable is the command
+        return [str(Path(sys.executable).resolve())]
     found = shutil.which(PLACEHOLDER)
     return [found] if found else [sys.executable, "-m", "seeing_assistant"]
+
+
+def this_program() -> list[str]:
+    """The command line that runs this very installation again (a child process: the app, a download)."""
+    import sys
+
+    if getattr(sys, "frozen", False):
+        return [sys.executable]
+    return [sys.executable, "-m", "seeing_assistant"]
 
 
 def data_home() -> Path:

@@ -9,7 +9,6 @@ announced every 10 percent, at most every 5 seconds, so that speech does not dro
 from __future__ import annotations
 
 import contextlib
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -26,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from seeing_assistant.core import catalogue, messages
+from seeing_assistant.core import catalogue, launcher, messages
 from seeing_assistant.qt_signals import emit
 
 Announce = Callable[[str, bool], None]  # (sentence, is_error)
@@ -117,8 +116,9 @@ class ModelOffer(QDialog):
         environment = QProcessEnvironment.systemEnvironment()
         environment.remove("HF_HUB_OFFLINE")  # the user said yes: this one process may reach the hub
         process.setProcessEnvironment(environment)
-        process.setProgram(sys.executable)
-        process.setArguments(["-m", "seeing_assistant", "download", self.chosen_id, "--progress"])
+        program, *arguments = launcher.this_program()
+        process.setProgram(program)
+        process.setArguments([*arguments, "download", self.chosen_id, "--progress"])
         process.readyReadStandardOutput.connect(self._read_progress)
         process.finished.connect(self._finished)
         self.process = process
