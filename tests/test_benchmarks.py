@@ -29,9 +29,13 @@ def test_latency_benchmark_runs_end_to_end_on_the_tiny_model(tmp_path: Path) -> 
     assert done.returncode == 0, done.stderr[-2000:]
     assert "| tiny |" in done.stdout and "window visible after launch" in done.stdout
     report = json.loads(out.read_text())
-    for key in ("time_to_first_audio_speedup", "overhead_ms_1080p", "overhead_ms_2160p", "followup_ttft_ratio",
-                "decode_rate_ratio", "window_visible_s"):
+    for key in ("time_to_first_audio_speedup", "overhead_ms_1080p", "overhead_ms_2160p", "overhead_by_stages_ms_1080p",
+                "overhead_by_stages_ms_2160p", "followup_ttft_ratio", "decode_rate_ratio", "window_visible_s"):
         assert isinstance(report[key], float), key
+    stages = report["models"]["tiny"]["stages_ms"]["1080p"]
+    assert set(stages) == {"intake", "fitting", "processing", "hop_to_worker", "hop_back"}
+    assert all(stage["median"] > 0 for stage in stages.values()), stages  # each one timed, the hops included
+    assert "The app's own path by stage" in done.stdout
     tiny = report["models"]["tiny"]
     assert tiny["time_to_first_audio_s"]["app"]["median"] > 0 and tiny["time_to_first_audio_s"]["naive"]["median"] > 0
     assert tiny["decode_tokens_per_s"]["raw"]["median"] > 0
@@ -55,3 +59,21 @@ def test_screen_text_benchmark_reads_a_real_qt_window_and_hears_it(tmp_path: Pat
     row = json.loads(out.read_text())["screens"][0]
     assert row["screen"].startswith("Qt window") and row["pieces"] > 20
     assert row["word_recall"] > 0.9 and row["ocr_s"] > 0 and row["first_sound_s"] > 0
+
+
+def test_latency_benchmark_without_a_display_measures_everything_else(tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "out.json"
+    env = {name: value for name, value in os.environ.items() if name not in ("DISPLAY", "QT_QPA_PLATFORM")}
+    done = subprocess.run([sys.executable, "-m", "benchmarks.latency", "--quick", "--runs", "1", "--json", str(out)],
+                          cwd=Path(__file__).resolve().parents[1], env=env, capture_output=True, text=True,
+                          timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "window visible after launch: skipped: there is no display (DISPLAY is not set)" in done.stdout
+    report = json.loads(out.read_text())
+    assert report["window_visible_s"] is None
+    assert report["models"]["tiny"]["time_to_first_audio_s"]["app"]["median"] > 0
