@@ -77,3 +77,25 @@ def test_latency_benchmark_without_a_display_measures_everything_else(tmp_path: 
     report = json.loads(out.read_text())
     assert report["window_visible_s"] is None
     assert report["models"]["tiny"]["time_to_first_audio_s"]["app"]["median"] > 0
+
+
+def test_gpu_benchmark_runs_its_code_on_a_tiny_model_on_the_cpu(tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "gpu.json"
+    done = subprocess.run([sys.executable, "-m", "benchmarks.gpu", "--small", "--runs", "1", "--json", str(out)],
+                          cwd=Path(__file__).resolve().parents[1], env=dict(os.environ), capture_output=True,
+                          text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(out.read_text())
+    assert report["prompt_tokens"] > 576 and report["bandwidth_gb_s"] > 0
+    assert report["decoder_bytes_per_token"] > 0 and report["bandwidth_bound_tokens_per_s"] > 0
+    for name in ("sdpa, dynamic cache", "sdpa, static cache + torch.compile"):
+        row = report["variants"][name]
+        assert row["time_to_first_token_s"]["median"] > 0 and row["decode_tokens_per_s"]["median"] > 0, name
+    assert report["variants"]["4-bit (bitsandbytes nf4)"] == {"skipped": "bitsandbytes' 4-bit weights need a CUDA GPU"}
+    assert report["app_time_to_first_audio_s"]["median"] > 0
+    assert "| sdpa, dynamic cache |" in done.stdout

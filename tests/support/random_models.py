@@ -120,22 +120,30 @@ def _unprintable_token_ids(tokenizer) -> list[int]:  # type: ignore[no-untyped-d
     ]
 
 
-def build_llava(folder: Path, size: ModelSize = TINY, seed: int = 0) -> Path:
-    """Build a random LLaVA-1.5-shaped model with its processor and save both into ``folder``."""
-    import torch
-    from transformers import (
-        CLIPImageProcessorPil,
-        CLIPVisionConfig,
-        LlamaConfig,
-        LlavaConfig,
-        LlavaForConditionalGeneration,
-        LlavaProcessor,
+def build_llava_processor(vocab_size: int, seed: int = 0) -> Any:
+    """A LlavaProcessor as llava-hf/llava-1.5-7b-hf's: CLIP's 336 px preprocessing, a BPE tokenizer, its template."""
+    from transformers import CLIPImageProcessorPil, LlavaProcessor
+
+    return LlavaProcessor(
+        image_processor=CLIPImageProcessorPil(
+            size={"shortest_edge": 336},
+            crop_size={"height": 336, "width": 336},
+            image_mean=CLIP_MEAN,
+            image_std=CLIP_STD,
+        ),
+        tokenizer=build_tokenizer(vocab_size, seed),
+        chat_template=LLAVA_15_CHAT_TEMPLATE,
+        patch_size=14,
+        vision_feature_select_strategy="default",
+        num_additional_image_tokens=1,
     )
 
-    torch.manual_seed(seed)
-    tokenizer = build_tokenizer(size.vocab_size, seed)
-    image_token_id = tokenizer.convert_tokens_to_ids("<image>")
-    config = LlavaConfig(
+
+def llava_config(size: ModelSize, tokenizer: Any) -> Any:
+    """A LLaVA-1.5 configuration of ``size`` (336 px, patch 14, 576 image tokens) for ``tokenizer``."""
+    from transformers import CLIPVisionConfig, LlamaConfig, LlavaConfig
+
+    return LlavaConfig(
         vision_config=CLIPVisionConfig(
             image_size=336,
             patch_size=14,
@@ -157,33 +165,34 @@ def build_llava(folder: Path, size: ModelSize = TINY, seed: int = 0) -> Path:
             eos_token_id=2,
             pad_token_id=3,
         ),
-        image_token_index=image_token_id,
+        image_token_index=tokenizer.convert_tokens_to_ids("<image>"),
         image_seq_length=576,
         projector_hidden_act="gelu",
         vision_feature_select_strategy="default",
         vision_feature_layer=-2,
     )
-    model = LlavaForConditionalGeneration(config).eval()
-    # A random model can emit the <image> id (which would break the next turn's prompt), stop at once, or emit
-    # control characters and broken UTF-8. Suppressing those gives answers of exactly max_new_tokens tokens of
-    # printable text.
+
+
+def suppress_breaking_tokens(model: Any, tokenizer: Any) -> None:
+    """A random model can emit the <image> id (which would break the next turn's prompt), stop at once, or emit
+    control characters and broken UTF-8. Suppressing those gives answers of exactly max_new_tokens tokens of
+    printable text."""
+    image_token_id = tokenizer.convert_tokens_to_ids("<image>")
     model.generation_config.suppress_tokens = [image_token_id, 0, 1, 2, 3, *_unprintable_token_ids(tokenizer)]
     model.generation_config.bos_token_id = 1
     model.generation_config.eos_token_id = 2
     model.generation_config.pad_token_id = 3
-    processor = LlavaProcessor(
-        image_processor=CLIPImageProcessorPil(
-            size={"shortest_edge": 336},
-            crop_size={"height": 336, "width": 336},
-            image_mean=CLIP_MEAN,
-            image_std=CLIP_STD,
-        ),
-        tokenizer=tokenizer,
-        chat_template=LLAVA_15_CHAT_TEMPLATE,
-        patch_size=14,
-        vision_feature_select_strategy="default",
-        num_additional_image_tokens=1,
-    )
+
+
+def build_llava(folder: Path, size: ModelSize = TINY, seed: int = 0) -> Path:
+    """Build a random LLaVA-1.5-shaped model with its processor and save both into ``folder``."""
+    import torch
+    from transformers import LlavaForConditionalGeneration
+
+    torch.manual_seed(seed)
+    processor = build_llava_processor(size.vocab_size, seed)
+    model = LlavaForConditionalGeneration(llava_config(size, processor.tokenizer)).eval()
+    suppress_breaking_tokens(model, processor.tokenizer)
     folder.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(folder)
     processor.save_pretrained(folder)
