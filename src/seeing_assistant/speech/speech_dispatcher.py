@@ -56,6 +56,7 @@ class SsipConnection:
         self._on_event = on_event
         self._on_closed = on_closed
         self._dead: str | None = None  # why the connection is no longer usable
+        self._end_lock = threading.Lock()
         self._replies: queue.Queue[list[str]] = queue.Queue()
         self._command_lock = threading.Lock()
         self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -106,14 +107,16 @@ class SsipConnection:
 
     def _end(self, reason: str) -> None:
         """Mark the connection dead (once), wake a command waiting for a reply, and say so."""
-        if self._dead is not None:
-            return
-        self._dead = reason
+        with self._end_lock:  # the reader thread and close() can both end it: only the first one counts
+            if self._dead is not None:
+                return
+            self._dead = reason
+            on_closed = self._on_closed
         with contextlib.suppress(OSError):
             self._socket.shutdown(socket.SHUT_RDWR)
         self._replies.put(["500 connection ended"])
-        if self._on_closed is not None:
-            self._on_closed(reason)
+        if on_closed is not None:
+            on_closed(reason)
 
     def speak(self, text: str) -> int:
         """Queue ``text``; the message id speech-dispatcher gave it."""
@@ -138,12 +141,12 @@ class SsipConnection:
 
     def close(self) -> None:
         """Say goodbye and close the socket."""
-        on_closed, self._on_closed = self._on_closed, None  # closing on purpose is no failure
+        with self._end_lock:
+            self._on_closed = None  # closing on purpose is no failure, even when the reader sees the end first
         if self._dead is None:
             with contextlib.suppress(SpeechUnavailableError):
                 self.command("QUIT")
         self._end("closed")
-        self._on_closed = on_closed
         self._socket.close()
 
 
