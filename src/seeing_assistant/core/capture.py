@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 from PIL import Image
 
@@ -29,14 +30,19 @@ class ScreenGrabber:
         import mss
         import mss.exception
 
-        try:
-            with mss.MSS() as screen:
-                monitors = screen.monitors
-                area = monitors[monitor] if 0 <= monitor < len(monitors) else monitors[0]
-                shot = screen.grab(area)
-        except mss.exception.ScreenShotError as error:
-            reason = str(error).splitlines()[0] if str(error) else "unknown reason"
-            raise CaptureError(messages.SCREEN_CAPTURE_FAILED.format(reason=reason)) from None
+        for attempt in range(2):
+            try:
+                with mss.MSS() as screen:
+                    monitors = screen.monitors
+                    area = monitors[monitor] if 0 <= monitor < len(monitors) else monitors[0]
+                    shot = screen.grab(area)
+                break
+            except mss.exception.ScreenShotError as error:
+                reason = str(error).splitlines()[0] if str(error) else "unknown reason"
+                if attempt == 0 and "connect to display" in reason:  # a connection refused for a moment: once more
+                    time.sleep(0.1)
+                    continue
+                raise CaptureError(messages.SCREEN_CAPTURE_FAILED.format(reason=reason)) from None
         return Image.frombytes("RGB", shot.size, shot.bgra, "raw", "BGRX")
 
 
