@@ -34,6 +34,14 @@ def test_an_empty_or_outside_box_gives_the_whole_image() -> None:
     assert capture.crop_to(image, (500, 500, 20, 20)) is image
 
 
+def test_a_windows_box_is_in_the_grabs_pixels_and_clipped_to_it() -> None:
+    assert capture.window_box((300, 200, 400, 300), (0, 0), (1280, 800)) == (300, 200, 700, 500)
+    assert capture.window_box((1300, 200, 400, 300), (1280, 0), (1920, 1080)) == (20, 200, 420, 500)  # monitor 2
+    assert capture.window_box((1000, 600, 400, 300), (0, 0), (1280, 800)) == (1000, 600, 1280, 800)
+    assert capture.window_box((1300, 200, 400, 300), (0, 0), (1280, 800)) is None  # on another monitor
+    assert capture.window_box(None, (0, 0), (1280, 800)) is None
+
+
 def test_without_a_display_capturing_says_so_in_one_sentence(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)

@@ -148,6 +148,35 @@ def test_long_text_is_cut_to_the_budget_keeping_the_lines_the_question_is_about(
     assert grounding.grounded("Anything?", text, budget_tokens=0) == "Anything?"
 
 
+def test_the_active_windows_text_is_kept_first_then_the_lines_the_question_is_about() -> None:
+    # A screen: a long page in the main area, a chat window (the active one, where the chord was pressed) to its right.
+    page = TextBlock("main area", [TextLine(f"Page line {row} with some other words", (0, 40 * row, 900, 40 * row + 20))
+                                   for row in range(40)])
+    chat = TextBlock("right column", [TextLine(f"Chat message {row} from Ana", (1000, 40 * row, 1800, 40 * row + 20))
+                                      for row in range(10)])
+    balance = TextBlock("bottom bar", [TextLine("Balance: 1,204.17", (0, 1050, 300, 1070))])
+    text = ScreenText([page, chat, balance], (1920, 1080))
+    chat_window = (980, 0, 1900, 420)
+    prompt = grounding.grounded("What is the balance?", text, budget_tokens=120, focus=chat_window)
+    kept = prompt.split("\n")[1:-2]
+    assert sum(len(line) + 1 for line in kept) <= 120 * grounding.CHARACTERS_PER_TOKEN
+    assert [line for line in kept if line.startswith("Chat")] == [line.text for line in chat.lines]  # all of it
+    assert "Balance: 1,204.17" in kept  # then the question's line, then as much of the page as fits
+    assert 0 < sum(line.startswith("Page") for line in kept) < 40
+    assert kept == [line.text for line in text.lines if line.text in kept]  # in reading order
+    # Without an active window, the question's line and the main area come first, and the chat is cut.
+    unfocused = grounding.grounded("What is the balance?", text, budget_tokens=120).split("\n")[1:-2]
+    assert "Balance: 1,204.17" in unfocused and not any(line.startswith("Chat") for line in unfocused)
+
+
+def test_a_screen_grab_carries_its_active_window_box_scaled_with_the_picture() -> None:
+    huge = Image.new("RGB", (8192, 4096), "white")
+    huge.paste((0, 0, 0), (100, 100, 200, 200))
+    grabbed = intake.from_pil(huge, source=messages.THE_SCREEN, focus=(4096, 0, 8192, 2048))
+    assert grabbed.image.size == (4096, 2048) and grabbed.focus == (2048, 0, 4096, 1024)
+    assert intake.from_pil(huge, source=messages.THE_SCREEN).focus is None
+
+
 def test_without_a_recogniser_read_text_says_what_to_do() -> None:
     session = AssistantSession(lambda _: ScriptedEngine(), EngineSettings())
     session.begin(a_screen())

@@ -112,6 +112,7 @@ def test_the_chord_describes_the_screen_while_another_application_keeps_the_focu
         other.terminate()
         other.wait(10)
     assert engine.asked[0][0].source == "the screen"
+    assert engine.asked[0][0].focus == (800, 500, 1100, 700)  # the active window, whose text goes first
     assert window.conversation.toPlainText().endswith("It says OK.")
     assert window.voice.speaker.sentences[-2:] == ["A window with a button.", "It says OK."]  # and it was spoken
     assert focused.strip() == window_id  # the answer came without taking the focus from the other application

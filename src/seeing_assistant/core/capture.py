@@ -57,12 +57,16 @@ def monitor_at(x: int, y: int) -> int:
     return 0
 
 
-def desktop_origin() -> tuple[int, int]:
-    """The top-left corner of the whole desktop (negative when a monitor sits left of or above the primary one)."""
+def desktop_origin(monitor: int = 0) -> tuple[int, int]:
+    """The top-left corner of ``monitor``'s grab.
+
+    Monitor 0 is the whole desktop, whose corner is negative when a monitor sits left of or above the primary one.
+    """
     import mss
 
     with mss.MSS() as screen:
-        area = screen.monitors[0]
+        monitors = screen.monitors
+        area = monitors[monitor] if 0 <= monitor < len(monitors) else monitors[0]
         return (int(area["left"]), int(area["top"]))
 
 
@@ -131,11 +135,22 @@ def _windows_foreground_window(exclude: set[int]) -> tuple[int, int, int, int] |
     return (rect.left, rect.top, rect.right - rect.left, rect.bottom - rect.top)
 
 
-def crop_to(image: Image.Image, rect: tuple[int, int, int, int], origin: tuple[int, int] = (0, 0)) -> Image.Image:
-    """The part of a whole-desktop grab (whose top-left is ``origin``) inside ``rect``, clipped to the image."""
+def window_box(rect: tuple[int, int, int, int] | None, origin: tuple[int, int],
+               size: tuple[int, int]) -> tuple[int, int, int, int] | None:
+    """A window's desktop ``rect`` (left, top, width, height) as a box in a grab's pixels, clipped to the grab.
+
+    The grab is ``size`` and its top-left is ``origin``; the box is (left, top, right, bottom). None when there is no
+    window or it is not in the grab.
+    """
+    if rect is None:
+        return None
     left, top, width, height = rect
     box = (max(0, left - origin[0]), max(0, top - origin[1]),
-           min(image.width, left - origin[0] + width), min(image.height, top - origin[1] + height))
-    if box[2] <= box[0] or box[3] <= box[1]:
-        return image
-    return image.crop(box)
+           min(size[0], left - origin[0] + width), min(size[1], top - origin[1] + height))
+    return box if box[2] > box[0] and box[3] > box[1] else None
+
+
+def crop_to(image: Image.Image, rect: tuple[int, int, int, int], origin: tuple[int, int] = (0, 0)) -> Image.Image:
+    """The part of a whole-desktop grab (whose top-left is ``origin``) inside ``rect``, clipped to the image."""
+    box = window_box(rect, origin, image.size)
+    return image if box is None else image.crop(box)

@@ -5,15 +5,16 @@ LLaVA's own evaluation passes "Reference OCR token: ..." before the question). T
 waiting on a long prefill: on a CPU every prompt token of the 7B model costs about 70 ms (measured for issue 14:
 600 tokens in 42 s), so the CPU budget is small; a GPU reads 1,000 tokens in a few tens of milliseconds.
 
-When the text is longer than the budget, lines that share a word with the question come first, then the main area's,
-then the rest in reading order; what is kept is given in reading order.
+When the text is longer than the budget, the lines of the screen's active window come first (the window the user was
+in when they pressed the chord), then lines that share a word with the question, then the main area's, then the rest,
+each in reading order; what is kept is given in reading order.
 """
 
 from __future__ import annotations
 
 import re
 
-from seeing_assistant.core.ocr import MAIN_AREA, ScreenText, TextLine
+from seeing_assistant.core.ocr import MAIN_AREA, Box, ScreenText, TextLine
 
 CPU_TOKENS = 128
 GPU_TOKENS = 1024
@@ -37,8 +38,17 @@ def words(text: str) -> set[str]:
     return {word.lower() for word in _WORD.findall(text)} - _COMMON
 
 
-def chosen_lines(screen: ScreenText, question: str, budget_tokens: int) -> list[TextLine]:
-    """The lines that fit the budget, in reading order (all of them when they fit)."""
+def is_inside(line: TextLine, box: Box) -> bool:
+    """Whether the middle of ``line`` lies in ``box``."""
+    middle_x, middle_y = (line.box[0] + line.box[2]) / 2, (line.box[1] + line.box[3]) / 2
+    return box[0] <= middle_x < box[2] and box[1] <= middle_y < box[3]
+
+
+def chosen_lines(screen: ScreenText, question: str, budget_tokens: int, focus: Box | None = None) -> list[TextLine]:
+    """The lines that fit the budget, in reading order (all of them when they fit).
+
+    ``focus``: the active window's box in the picture's pixels; its lines are kept first.
+    """
     lines = screen.lines
     limit = budget_tokens * CHARACTERS_PER_TOKEN
     if sum(len(line.text) + 1 for line in lines) <= limit:
@@ -46,11 +56,10 @@ def chosen_lines(screen: ScreenText, question: str, budget_tokens: int) -> list[
     asked = words(question)
     in_main = {id(line) for block in screen.blocks if block.region == MAIN_AREA for line in block.lines}
 
-    def rank(item: tuple[int, TextLine]) -> tuple[int, int]:
+    def rank(item: tuple[int, TextLine]) -> tuple[bool, bool, bool, int]:
         index, line = item
-        if asked & words(line.text):
-            return 0, index
-        return (1 if id(line) in in_main else 2), index
+        return (focus is None or not is_inside(line, focus), not asked & words(line.text), id(line) not in in_main,
+                index)
 
     kept: set[int] = set()
     used = 0
@@ -62,11 +71,11 @@ def chosen_lines(screen: ScreenText, question: str, budget_tokens: int) -> list[
     return [line for index, line in enumerate(lines) if index in kept]
 
 
-def grounded(question: str, screen: ScreenText | None, budget_tokens: int) -> str:
+def grounded(question: str, screen: ScreenText | None, budget_tokens: int, focus: Box | None = None) -> str:
     """The question with the picture's OCR text before it, or the question alone when there is none."""
     if screen is None or screen.is_empty or budget_tokens <= 0:
         return question
-    lines = chosen_lines(screen, question, budget_tokens)
+    lines = chosen_lines(screen, question, budget_tokens, focus)
     if not lines:
         return question
     return f"{HEADER}\n" + "\n".join(line.text for line in lines) + f"\n\n{question}"

@@ -59,6 +59,9 @@ class IntakeImage:
     source: str
     original_size: tuple[int, int]
     blank_colour: str | None = None
+    # A screen's active window (another application's), as (left, top, right, bottom) in ``image``'s pixels: its text
+    # is put first when the screen's text must be cut to fit the prompt. None for anything but such a screen.
+    focus: tuple[int, int, int, int] | None = None
 
     @property
     def is_blank(self) -> bool:
@@ -138,10 +141,14 @@ def read_stream(stream: BinaryIO, source: str = messages.STANDARD_INPUT) -> Inta
     return load_bytes(data, source)
 
 
-def from_pil(image: Image.Image, source: str = messages.IMAGE_IN_MEMORY) -> IntakeImage:
-    """Normalise an image that is already decoded, such as one pasted from the clipboard or grabbed from the screen."""
+def from_pil(image: Image.Image, source: str = messages.IMAGE_IN_MEMORY,
+             focus: tuple[int, int, int, int] | None = None) -> IntakeImage:
+    """Normalise an image that is already decoded, such as one pasted from the clipboard or grabbed from the screen.
+
+    ``focus``: the active window's box in ``image``'s pixels (a screen grab's); it is scaled with the image.
+    """
     _check_pixels(image.size, source)
-    return _normalise(image, source)
+    return _normalise(image, source, focus)
 
 
 def _check_size(size: int, source: str) -> None:
@@ -214,7 +221,7 @@ def _upright(image: Image.Image) -> Image.Image:
     return turned if turned is not image else image.copy()
 
 
-def _normalise(image: Image.Image, source: str) -> IntakeImage:
+def _normalise(image: Image.Image, source: str, focus: tuple[int, int, int, int] | None = None) -> IntakeImage:
     """Scale down, convert to RGB and check for blankness."""
     original_size = image.size
     if max(image.size) > MAX_SIDE:
@@ -222,8 +229,11 @@ def _normalise(image: Image.Image, source: str) -> IntakeImage:
         scale = MAX_SIDE / max(image.size)
         size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
         image = image.resize(size, Image.Resampling.BICUBIC, reducing_gap=2.0)
+        if focus is not None:
+            focus = (round(focus[0] * scale), round(focus[1] * scale), round(focus[2] * scale), round(focus[3] * scale))
     rgb = _to_rgb(image, source)
-    return IntakeImage(image=rgb, source=source, original_size=original_size, blank_colour=_blank_colour(rgb))
+    return IntakeImage(image=rgb, source=source, original_size=original_size, blank_colour=_blank_colour(rgb),
+                       focus=focus)
 
 
 def _to_rgb(image: Image.Image, source: str) -> Image.Image:

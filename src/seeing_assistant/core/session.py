@@ -243,7 +243,7 @@ class AssistantSession:
         placement = engine.placement
         device = "server" if getattr(engine, "is_remote", False) else placement.device if placement else None
         budget = self._text_budget if self._text_budget is not None else grounding.budget_for(device)
-        return grounding.grounded(question, screen, budget)
+        return grounding.grounded(question, screen, budget, image.focus)
 
     def screen_text(self, on_block: Callable[[TextBlock, TextBlock | None], None] | None = None,
                     should_stop: Callable[[], bool] | None = None) -> ScreenText:

@@ -156,7 +156,11 @@ class Capturer(QObject):
         ratio = self.window.devicePixelRatioF()
         position = QCursor.pos()
         monitor = capture.monitor_at(int(position.x() * ratio), int(position.y() * ratio))
-        return intake.from_pil(capture.ScreenGrabber().grab(monitor), source=messages.THE_SCREEN)
+        shot = capture.ScreenGrabber().grab(monitor)
+        # Another application's active window (from a global chord): its text goes first into a short prompt.
+        active = capture.active_window_rect(exclude={int(self.window.winId())})
+        focus = capture.window_box(active, capture.desktop_origin(monitor), shot.size)
+        return intake.from_pil(shot, source=messages.THE_SCREEN, focus=focus)
 
     def _grab_window(self) -> IntakeImage:
         rect = capture.active_window_rect(exclude={int(self.window.winId())})
