@@ -99,3 +99,32 @@ def test_gpu_benchmark_runs_its_code_on_a_tiny_model_on_the_cpu(tmp_path: Path) 
     assert report["variants"]["4-bit (bitsandbytes nf4)"] == {"skipped": "bitsandbytes' 4-bit weights need a CUDA GPU"}
     assert report["app_time_to_first_audio_s"]["median"] > 0
     assert "| sdpa, dynamic cache |" in done.stdout
+
+
+def test_grounding_benchmark_times_exactly_the_screen_texts_tokens(tiny_model: Path, tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from benchmarks import grounding as bench
+
+    from seeing_assistant.core import grounding
+    from seeing_assistant.core.engine import Engine, EngineSettings
+
+    image, text = bench.the_screen()
+    assert "Page 3 of 11" in text.as_text()  # the real recogniser read the drawn window
+    engine = Engine.load(EngineSettings(model=str(tiny_model), device="cpu"))
+    inputs, start, end, asked = bench.prompt_parts(engine, image, text, 128)
+    timed = engine.processor.tokenizer.decode(inputs["input_ids"][0, start:end]).replace(" ", "")
+    assert asked.startswith(grounding.HEADER) and timed.startswith("Textintheimage")  # from the OCR text's start
+    assert end - start == -(-(len(asked) - len(bench.QUESTION)) // grounding.CHARACTERS_PER_TOKEN)
+    assert bench.text_prefill(engine, inputs, start, end) > 0
+    out = tmp_path / "grounding.json"
+    done = subprocess.run([sys.executable, "-m", "benchmarks.grounding", "--quick", "--json", str(out)],
+                          cwd=Path(__file__).resolve().parents[1], env=dict(os.environ), capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = json.loads(out.read_text())["rows"]
+    assert [row["model"] for row in rows] == ["tiny LLaVA", "tiny SmolVLM"]
+    assert all(row["text_prefill_s"]["median"] > 0 and row["first_token_plain_s"]["median"] > 0 for row in rows)
