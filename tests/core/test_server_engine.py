@@ -29,6 +29,7 @@ from seeing_assistant.core.server_engine import (
     normalised,
     sized_picture,
 )
+from tests.support.fakes import MemoryKeyring
 from tests.support.model_server import ModelServer
 
 
@@ -340,23 +341,6 @@ def test_an_error_status_is_one_sentence(scripted: Scripted, picture: intake.Int
 
 
 # --- The key -----------------------------------------------------------------------------------------------------
-
-class MemoryKeyring:
-    """A keyring backend that keeps secrets in a dict: stands in for the system keyring around our code."""
-
-    priority = 10
-
-    def __init__(self) -> None:
-        self.secrets: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, account: str) -> str | None:
-        return self.secrets.get((service, account))
-
-    def set_password(self, service: str, account: str, password: str) -> None:
-        self.secrets[(service, account)] = password
-
-    def delete_password(self, service: str, account: str) -> None:
-        del self.secrets[(service, account)]
 
 
 def test_the_api_key_goes_to_the_keyring_and_never_into_the_settings_file(

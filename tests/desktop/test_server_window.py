@@ -13,6 +13,7 @@ from seeing_assistant.core import messages, servers, settings
 from seeing_assistant.core.seams import load_engine
 from seeing_assistant.desktop.main_window import MainWindow, SettingsDialog
 from tests.desktop.conftest import wait_done
+from tests.support.fakes import MemoryKeyring
 from tests.support.model_server import ModelServer, free_port
 
 
@@ -73,22 +74,6 @@ def test_test_connection_lists_the_models_and_says_whether_the_model_sees_pictur
     qtbot.waitUntil(lambda: dialog.test_button.isEnabled() and dialog.test_result.text().startswith("Nothing"),
                     timeout=30000)
     assert heard[-1] == (dialog.test_result.text(), True)
-
-
-class MemoryKeyring:
-    """Stands in for the system keyring, around the code that uses it."""
-
-    def __init__(self) -> None:
-        self.secrets: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, account: str) -> str | None:
-        return self.secrets.get((service, account))
-
-    def set_password(self, service: str, account: str, password: str) -> None:
-        self.secrets[(service, account)] = password
-
-    def delete_password(self, service: str, account: str) -> None:
-        self.secrets.pop((service, account), None)
 
 
 def test_choosing_a_server_in_settings_reloads_and_keeps_the_key_out_of_the_file(

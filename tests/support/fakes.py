@@ -37,6 +37,7 @@ class ScriptedEngine:
 
     placement = None
     load_s = 0.0
+    is_remote = False
 
     def __init__(self, words: list[str] | None = None, delay: float = 0.0) -> None:
         self.words = words or ["A ", "window ", "with ", "a ", "button. ", "It ", "says ", "OK."]
@@ -49,6 +50,9 @@ class ScriptedEngine:
 
     def cancel(self) -> None:
         self._cancel.set()
+
+    def close(self) -> None:
+        pass
 
     def ask(self, conversation: ScriptedConversation, question: str, on_text: Callable[[str], None] | None = None,
             max_new_tokens: int | None = None) -> ScriptedAnswer:
@@ -86,3 +90,24 @@ def picture(tmp_path: Path, name: str = "shot.png", size: tuple[int, int] = (320
     image.paste((20, 20, 220), (10, 10, size[0] // 2, size[1] // 2))
     image.save(path)
     return path
+
+
+class MemoryKeyring:
+    """A keyring backend that keeps secrets in a dict: stands in for the system keyring around our code.
+
+    Like the real backends, forgetting a secret that is not there raises.
+    """
+
+    priority = 10
+
+    def __init__(self) -> None:
+        self.secrets: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, account: str) -> str | None:
+        return self.secrets.get((service, account))
+
+    def set_password(self, service: str, account: str, password: str) -> None:
+        self.secrets[(service, account)] = password
+
+    def delete_password(self, service: str, account: str) -> None:
+        del self.secrets[(service, account)]

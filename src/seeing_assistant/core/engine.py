@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from seeing_assistant.core import devices, messages, model_store
+from seeing_assistant.core import devices, intake, messages, model_store
 from seeing_assistant.core.errors import BadInputError, ModelUnavailableError, SeeingAssistantError, short_reason
 from seeing_assistant.core.intake import IntakeImage
 from seeing_assistant.core.limits import DEFAULT_MAX_NEW_TOKENS
@@ -193,22 +193,17 @@ class Engine:
             scaled_long = int(target * long / short)  # as transformers' get_resize_output_image_size computes it
             width, height = (scaled_long, target) if picture.width >= picture.height else (target, scaled_long)
             return picture.resize((width, height), Image.Resampling.BICUBIC, reducing_gap=1.5)
-        width, height = picture.size
-        side = max(width, height)
-        if target and side > target:
-            width, height = max(1, round(width * target / side)), max(1, round(height * target / side))
-            picture = picture.resize((width, height), Image.Resampling.BICUBIC, reducing_gap=1.5)
-            side = target
-        if width == height:
-            return picture
-        mean = getattr(image_processor, "image_mean", None) or (0.48145466, 0.4578275, 0.40821073)  # CLIP's
-        square = Image.new("RGB", (side, side), tuple(round(channel * 255) for channel in mean[:3]))
-        square.paste(picture, ((side - width) // 2, (side - height) // 2))
-        return square
+        mean = tuple(getattr(image_processor, "image_mean", None) or intake.CLIP_MEAN)
+        return intake.padded_square(picture, target, mean, Image.Resampling.BICUBIC, reducing_gap=1.5)
+
+    is_remote = False
 
     def cancel(self) -> None:
         """Stop the answer being generated, from any thread, within one decode step."""
         self._cancel.set()
+
+    def close(self) -> None:
+        """Nothing is held open: the model's memory goes with the engine."""
 
     def ask(self, conversation: Conversation, question: str, on_text: TextCallback | None = None,
             max_new_tokens: int | None = None, min_new_tokens: int | None = None,

@@ -74,6 +74,32 @@ class IntakeImage:
         return messages.BLANK_IMAGE.format(colour=messages.COLOUR_NAMES.get(colour, colour))
 
 
+# CLIP's mean colour, as fractions: what LLaVA-1.5's expand2square pads with, and its processor's image_mean.
+CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
+
+
+def padded_square(picture: Image.Image, side: int | None, mean: tuple[float, ...] = CLIP_MEAN,
+                  resample: Image.Resampling = Image.Resampling.BOX, reducing_gap: float | None = None) -> Image.Image:
+    """The whole picture, its long side brought down to ``side`` (when larger), centred on a square of ``mean``.
+
+    LLaVA-1.5's own ``expand2square``, which it was trained and evaluated with: a model shown the whole picture
+    instead of its middle sees a screenshot's taskbar, sidebars and the start of every line. The local engine and
+    the server engine both show the model their pictures through here.
+    """
+    width, height = picture.size
+    if side and max(width, height) > side:
+        scale = side / max(width, height)
+        width, height = max(1, round(width * scale)), max(1, round(height * scale))
+        picture = picture.resize((width, height), resample, reducing_gap=reducing_gap)
+    picture = picture.convert("RGB")
+    if width == height:
+        return picture
+    square_side = max(width, height)
+    square = Image.new("RGB", (square_side, square_side), tuple(round(channel * 255) for channel in mean[:3]))
+    square.paste(picture, ((square_side - width) // 2, (square_side - height) // 2))
+    return square
+
+
 def _human_bytes(count: int) -> str:
     """A byte count as a short human size such as '12 MB'."""
     size = float(count)

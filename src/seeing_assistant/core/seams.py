@@ -59,6 +59,13 @@ class EngineLike(Protocol):
     def cancel(self) -> None:
         """Stop the answer being written."""
 
+    @property
+    def is_remote(self) -> bool:
+        """Whether the model runs on another computer (a model server), so pictures leave this one."""
+
+    def close(self) -> None:
+        """Let go of what the engine holds open (a server engine's connections and thread), when it is replaced."""
+
 
 class TextReaderLike(Protocol):
     """What the session needs of the text recogniser (:class:`~seeing_assistant.core.ocr.TextReader`)."""

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from seeing_assistant.core import messages
+from seeing_assistant.core import intake, messages
 from seeing_assistant.core.errors import ModelUnavailableError, short_reason
 from seeing_assistant.core.intake import IntakeImage
 from seeing_assistant.core.seams import TextCallback
@@ -101,17 +101,8 @@ def sized_picture(picture: Image.Image, model: str, fit: str = "pad") -> Image.I
         left, top = (width - short) // 2, (height - short) // 2
         picture = picture.crop((left, top, left + short, top + short))
         width = height = short
-    scale = min(1.0, side / max(width, height))
-    if scale < 1.0:
-        width, height = max(1, round(width * scale)), max(1, round(height * scale))
-        # An area average: a 1080p screenshot brought to 1024 px in about 13 ms where bicubic took 30 ms.
-        picture = picture.resize((width, height), Image.Resampling.BOX)
-    if width == height:
-        return picture.convert("RGB")
-    square_side = max(width, height)
-    square = Image.new("RGB", (square_side, square_side), (123, 117, 104))  # CLIP's mean colour
-    square.paste(picture.convert("RGB"), ((square_side - width) // 2, (square_side - height) // 2))
-    return square
+    # An area average: a 1080p screenshot brought to 1024 px in about 13 ms where bicubic took 30 ms.
+    return intake.padded_square(picture, side, resample=Image.Resampling.BOX)
 
 
 def data_url(picture: Image.Image) -> str:

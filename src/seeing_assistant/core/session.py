@@ -72,9 +72,8 @@ class AssistantSession:
             old, self._engine, self._settings = self._engine, None, settings
             self._load_error = messages.MODEL_STILL_LOADING
             self._conversation = None  # the next question reads the image afresh, with the new model
-        close = getattr(old, "close", None)  # a server engine's connection and thread
-        if close is not None:
-            close()
+        if old is not None:
+            old.close()  # a server engine's connections and thread
         try:
             engine = self._factory(settings)
         except SeeingAssistantError as error:
@@ -241,7 +240,7 @@ class AssistantSession:
         if not is_screen and len(screen.lines) < grounding.TEXT_HEAVY_LINES:
             return question
         placement = engine.placement
-        device = "server" if getattr(engine, "is_remote", False) else placement.device if placement else None
+        device = "server" if engine.is_remote else placement.device if placement else None
         budget = self._text_budget if self._text_budget is not None else grounding.budget_for(device)
         return grounding.grounded(question, screen, budget, image.focus)
 
