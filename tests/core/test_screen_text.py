@@ -177,6 +177,33 @@ def test_a_screen_grab_carries_its_active_window_box_scaled_with_the_picture() -
     assert intake.from_pil(huge, source=messages.THE_SCREEN).focus is None
 
 
+def test_read_screen_text_and_a_first_question_at_once_read_the_picture_once() -> None:
+    import threading
+    import time
+
+    class SlowReader(StandInReader):
+        def read(self, picture: Any, on_block: Callable[[TextBlock, TextBlock | None], None] | None = None,
+                 should_stop: Callable[[], bool] | None = None) -> ScreenText:
+            started.set()
+            time.sleep(0.3)  # the other thread arrives while this one reads
+            return super().read(picture, on_block, should_stop)
+
+    started = threading.Event()
+    reader, engine = SlowReader(), ScriptedEngine()
+    session = AssistantSession(lambda _: engine, EngineSettings(), reader=reader)
+    session.load(EngineSettings())
+    session.begin(a_screen())
+    pieces: list[str] = []
+    reading = threading.Thread(target=lambda: session.read_text(pieces.append))
+    reading.start()
+    assert started.wait(5)
+    session.ask("What is the total?")  # on this thread, while the other still reads
+    reading.join(5)
+    assert reader.reads == 1
+    assert "".join(pieces).startswith("Top bar:\nFile Edit View")  # the reader's own blocks, all of them
+    assert engine.asked[0][1].startswith(grounding.HEADER) and "Total due: 48.50 EUR" in engine.asked[0][1]
+
+
 def test_without_a_recogniser_read_text_says_what_to_do() -> None:
     session = AssistantSession(lambda _: ScriptedEngine(), EngineSettings())
     session.begin(a_screen())
