@@ -3,9 +3,10 @@
     python -m benchmarks.screen_text [--json FILE] [--runs N] [--quick]
 
 Screens at 1920x1080 with known text: a real Qt window (menu bar, a list, a form with fields, check boxes and
-buttons, a paragraph and a status bar, rendered by Qt itself at 9-11 pt), and four drawn ones from
+buttons, a paragraph and a status bar, rendered by Qt itself at 9-11 pt), four drawn ones from
 ``tests/support/screens.py`` (a document editor at 13-15 px, a dense 12 px terminal, a web-style page with small grey
-text, a dark chat app). For each, median of ``--runs``:
+text, a dark chat app), and a news page rendered by a real browser (Chromium, headless; skipped with a line saying
+so when it is not installed). For each, median of ``--runs``:
 
 - character error rate: for each known piece of text, the edits from it to the best-matching stretch of what was read,
   over all its characters (spaces collapsed: a voice does not say them); word recall; pieces lost (over half wrong);
@@ -35,7 +36,7 @@ from typing import Any
 
 from tests.support.audio_lab import PrivatePulse
 from tests.support.qt_wait import finish, run_until
-from tests.support.screens import SIZE, Screen, all_screens
+from tests.support.screens import SIZE, Screen, all_screens, browser, browser_page
 from tests.support.xvfb import start_xvfb
 
 TARGETS = {"cer": 0.01, "cer_terminal": 0.02, "ocr_s": 2.0, "first_sound_s": 2.5}
@@ -291,6 +292,10 @@ def main(argv: list[str] | None = None) -> int:
             reader = TextReader()
             reader.load()
             screens = [qt_window()] + ([] if args.quick else all_screens())
+            if not args.quick and browser() is not None:
+                screens.append(browser_page())
+            elif not args.quick:
+                print("web page in Chromium: skipped: Chromium is not installed (Debian: apt-get install chromium)")
             rows = [measure(screen, reader, runs, Path(scratch)) for screen in screens]
     finally:
         xvfb.terminate()

@@ -9,7 +9,7 @@ from PIL import Image, ImageDraw
 
 from seeing_assistant.core import ocr
 from seeing_assistant.core.ocr import OcrUnavailableError, TextBlock, TextReader, arrange
-from tests.support.screens import application_window, dark_chat, font
+from tests.support.screens import application_window, browser_page, dark_chat, font
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +39,18 @@ def test_a_window_is_read_exactly_in_reading_order_region_by_region(reader: Text
     assert [block.region for block in read.blocks] == ["top bar", "left column", "main area", "bottom bar"]
     assert read.as_text().startswith("Top bar:\nFile Edit View Insert Format Tools Window Help\n\nLeft column:\n"
                                      "Inbox (12)\nDrafts\n")
+
+
+def test_a_page_drawn_by_a_real_browser_is_read_region_by_region(reader: TextReader) -> None:
+    screen = browser_page()  # Chromium, headless: its own fonts, hinting, anti-aliasing and a link's underline
+    read = reader.read(screen.image)
+    assert [block.region for block in read.blocks if block.lines] == [
+        "top bar", "top bar", "left column", "main area", "main area", "right column", "bottom bar"]
+    assert character_error_rate(screen.text(), [line.text for line in read.lines]) <= 0.01
+    by_region = {region: " ".join(normal(line.text) for block in read.blocks if block.region == region
+                                  for line in block.lines) for region in ocr.REGION_ORDER}
+    assert by_region["right column"] == " ".join(screen.text("right column"))  # never merged with the article
+    assert by_region["left column"] == " ".join(screen.text("left column"))
 
 
 def test_light_text_on_a_dark_theme_is_read(reader: TextReader) -> None:

@@ -1,6 +1,7 @@
 """Screens with known text, drawn at a real screen's size and type sizes, for the OCR tests and the screen-text
 benchmark: an application window with a menu bar, a sidebar, a document and a status bar (UI text at 12-15 px,
-that is 9-11 pt); a dense terminal (12 px monospace); a web-style page with small grey text; a dark chat app.
+that is 9-11 pt); a dense terminal (12 px monospace); a web-style page with small grey text; a dark chat app; and a
+news page rendered by a real browser (Debian's Chromium, headless) from ``pages/harbour-times.html``.
 
 Each comes with its lines grouped by the region a reader should put them in. The words are everyday words with
 numbers, names and punctuation, so that a recogniser cannot lean on one repeated phrase.
@@ -8,7 +9,11 @@ numbers, names and punctuation, so that a recogniser cannot lean on one repeated
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -162,3 +167,49 @@ def dark_chat() -> Screen:
 def all_screens() -> list[Screen]:
     """Every drawn screen."""
     return [application_window(), terminal(), web_page(), dark_chat()]
+
+
+PAGE = Path(__file__).with_name("pages") / "harbour-times.html"
+# The page's text, each line as the browser draws it (nothing wraps), by region in reading order.
+PAGE_LINES = [
+    *(("top bar", item) for item in ("Harbour Times", "News", "Sport", "Weather", "What's on", "Subscribe")),
+    *(("left column", item) for item in ("Sections", "Front page", "Town council", "Schools", "Letters to the editor",
+                                         "Obituaries")),
+    *(("main area", line) for line in (
+        "New bridge over the River Ouse opens on 3 May", "By Hannah Cole, 28 April 2026, 6 min read",
+        "The footbridge links Quay Street with the station car park.",
+        "It cost 4.2 million pounds and took 19 months to build.",
+        "Cyclists must dismount between 7 am and 10 am on weekdays.",
+        "The old ferry will run until 30 April, then every Sunday.",
+        "Councillor Amir Shah will cut the ribbon at 11:15.",
+        "Read the council's full statement (PDF, 2.4 MB)")),
+    *(("right column", item) for item in ("Most read", "Bus fares rise by 20p from June",
+                                          "Library extends Sunday hours", "Harbour festival line-up announced",
+                                          "Road closures this weekend")),
+    ("bottom bar", "Copyright 2026 Harbour Times Ltd. Privacy. Contact us."),
+]
+
+
+def browser() -> str | None:
+    """Chromium's command, when it is installed."""
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def browser_page() -> Screen:
+    """A local news page as Chromium draws it at 1920x1080, headless, with a throw-away profile.
+
+    It has a top bar, sections on the left, an article, "Most read" on the right and a footer. Raises RuntimeError
+    when Chromium is missing.
+    """
+    command = browser()
+    if command is None:
+        raise RuntimeError("Chromium is not installed (Debian: apt-get install chromium)")
+    with tempfile.TemporaryDirectory() as scratch:
+        shot = Path(scratch) / "page.png"
+        subprocess.run([command, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                        "--force-device-scale-factor=1", f"--window-size={SIZE[0]},{SIZE[1]}",
+                        f"--user-data-dir={scratch}/profile", "--no-first-run", f"--screenshot={shot}",
+                        PAGE.as_uri()], check=True, capture_output=True, timeout=120)
+        with Image.open(shot) as drawn:
+            image = drawn.convert("RGB")
+    return Screen("web page in Chromium", image, list(PAGE_LINES))
