@@ -52,10 +52,35 @@ def test_a_server_that_is_not_there_is_one_sentence_and_the_window_keeps_working
     assert window.isVisible()
 
 
+def test_settings_shows_only_the_fields_of_where_answers_come_from_and_tab_follows(qtbot: QtBot) -> None:
+    from PySide6.QtCore import Qt
+
+    dialog = SettingsDialog(settings.Settings())
+    qtbot.addWidget(dialog)
+    with qtbot.waitExposed(dialog):
+        dialog.show()
+    server_fields = [dialog.server_url, dialog.server_model, dialog.api_key, dialog.server_timeout,
+                     dialog.server_ca_file, dialog.test_button]
+    local_fields = [dialog.model, dialog.device, dialog.dtype, dialog.four_bit]
+    assert not any(field.isVisible() for field in server_fields) and all(field.isVisible() for field in local_fields)
+    dialog.activateWindow()  # no window manager under Xvfb
+    qtbot.waitUntil(dialog.isActiveWindow, timeout=5000)
+    dialog.answers_from.setFocus()
+    qtbot.waitUntil(dialog.answers_from.hasFocus, timeout=5000)
+    qtbot.keyClick(dialog.answers_from, Qt.Key.Key_Down)  # by keyboard, as a screen reader user chooses
+    assert dialog.answers_from.currentData() == servers.SERVER
+    assert all(field.isVisible() for field in server_fields) and not any(field.isVisible() for field in local_fields)
+    assert not dialog.test_result.isVisible()  # an empty result line is not read out
+    qtbot.keyClick(dialog.answers_from, Qt.Key.Key_Tab)
+    assert dialog.server_url.hasFocus()  # the next field is the server's address
+    qtbot.keyClick(dialog.answers_from, Qt.Key.Key_Up)
+    assert dialog.model.isVisible() and not dialog.server_url.isVisible()
+
+
 def test_test_connection_lists_the_models_and_says_whether_the_model_sees_pictures(
         llava_server: ModelServer, qtbot: QtBot) -> None:
     heard: list[tuple[str, bool]] = []
-    dialog = SettingsDialog(settings.Settings(server_url=llava_server.url.removesuffix("/v1")),
+    dialog = SettingsDialog(settings.Settings(answers_from="server", server_url=llava_server.url.removesuffix("/v1")),
                             announce=lambda text, is_error: heard.append((text, is_error)))
     qtbot.addWidget(dialog)
     dialog.show()

@@ -91,7 +91,8 @@ def padded_square(picture: Image.Image, side: int | None, mean: tuple[float, ...
         scale = side / max(width, height)
         width, height = max(1, round(width * scale)), max(1, round(height * scale))
         picture = picture.resize((width, height), resample, reducing_gap=reducing_gap)
-    picture = picture.convert("RGB")
+    if picture.mode != "RGB":
+        picture = picture.convert("RGB")
     if width == height:
         return picture
     square_side = max(width, height)

@@ -203,12 +203,29 @@ class SettingsDialog(QDialog):
                 form.addRow(label, widget)
             else:
                 form.addRow(widget)
+        # Only the fields of where answers come from are shown (and tabbed through): a screen reader user is not walked
+        # through six server fields to reach the voice, nor through the local model's to reach the server's.
+        self._form = form
+        self._server_fields: list[QWidget] = [self.server_url, self.server_model, self.api_key, self.server_timeout,
+                                              self.server_ca_file, self.test_button]
+        self._local_fields: list[QWidget] = [self.model, self.device, self.dtype, self.four_bit]
+        self.answers_from.currentIndexChanged.connect(self._show_fields_for_answers)
+        self._show_fields_for_answers()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         for button in buttons.buttons():
             button.setAccessibleName(button.text().replace("&", ""))
         form.addRow(buttons)
+
+    def _show_fields_for_answers(self) -> None:
+        """Show the server's fields or the local model's, as "Answers come from" says."""
+        is_server = self.answers_from.currentData() == servers.SERVER
+        for widget in self._server_fields:
+            self._form.setRowVisible(widget, is_server)
+        self._form.setRowVisible(self.test_result, is_server and bool(self.test_result.text()))
+        for widget in self._local_fields:
+            self._form.setRowVisible(widget, not is_server)
 
     def chosen_voice(self) -> str | None:
         """The id of the listed voice shown, else what was typed; None for the default voice."""
