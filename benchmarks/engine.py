@@ -42,6 +42,11 @@ def summary(values: list[float]) -> dict[str, float]:
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
+def cell(figure: dict[str, float], digits: int) -> str:
+    """A summary as a table cell: "median (min to max)"."""
+    return f"{figure['median']:.{digits}f} ({figure['min']:.{digits}f} to {figure['max']:.{digits}f})"
+
+
 def measure(folder: Path, dtype: str, runs: int, answer_tokens: int) -> dict[str, Any]:
     """Load the model once in ``dtype`` and time first questions and follow-ups on the same screenshot."""
     engine = Engine.load(EngineSettings(model=str(folder), device="cpu", dtype=dtype))

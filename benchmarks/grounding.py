@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import tempfile
 import time
@@ -33,18 +32,14 @@ from typing import Any
 
 from tests.support.random_models import ModelSize, build_llava, build_smolvlm
 
+from benchmarks.engine import cell, summary
+
 QUESTION = "What is the total on this screen?"
 # Vicuna-7B's decoder (LLaVA-1.5-7B's language model), two of its 32 layers; a small vision tower, since only the
 # number of image tokens (576) matters here, not what they say.
 LLAVA_7B_SLICE = ModelSize(vocab_size=32000, vision_hidden=64, vision_layers=1, vision_heads=2,
                            text_hidden=4096, text_layers=2, text_heads=32, text_intermediate=11008)
 LLAVA_7B_LAYERS = 32
-
-
-def summary(values: list[float]) -> dict[str, float]:
-    """Median, min and max, rounded."""
-    return {"median": round(statistics.median(values), 3), "min": round(min(values), 3),
-            "max": round(max(values), 3)}
 
 
 def the_screen() -> tuple[Any, Any]:
@@ -132,11 +127,10 @@ def table(rows: list[dict[str, Any]]) -> str:
     lines = ["| model | OCR text (characters / tokens) | its prefill (s) | first token without it (s) | ratio |",
              "|---|---|---|---|---|"]
     for row in rows:
-        prefill = row["text_prefill_s"]
-        cell = f"{prefill['median']:.2f} ({prefill['min']:.2f} to {prefill['max']:.2f})"
+        prefill = cell(row["text_prefill_s"], 2)
         if "text_prefill_whole_model_s" in row:
-            cell += f"; whole model at most {row['text_prefill_whole_model_s']['median']:.1f}"
-        lines.append(f"| {row['model']} | {row['ocr_characters']} / {row['ocr_tokens']} | {cell} | "
+            prefill += f"; whole model at most {row['text_prefill_whole_model_s']['median']:.1f}"
+        lines.append(f"| {row['model']} | {row['ocr_characters']} / {row['ocr_tokens']} | {prefill} | "
                      f"{row['first_token_plain_s']['median']:.2f} | {row['text_over_plain']['median']:.2f} |")
     return "\n".join(lines)
 

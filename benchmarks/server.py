@@ -38,7 +38,7 @@ from tests.support.model_server import ModelServer
 from tests.support.qt_wait import finish
 from tests.support.random_models import MID, TINY, build_llava
 
-from benchmarks.engine import screenshot, summary
+from benchmarks.engine import cell, screenshot, summary
 
 QUESTION = "Describe the screen."
 FIRST_SENTENCE_TOKENS = 12
@@ -160,9 +160,6 @@ def table(report: dict[str, Any]) -> str:
     """The figures as a markdown table."""
     lines = ["| model | app TTFT s | app's own part ms (picture; hop) | difference cross-check ms "
              "| Stop ms | first audio s |", "|---|---|---|---|---|---|"]
-
-    def cell(figure: dict[str, float], digits: int) -> str:
-        return f"{figure['median']:.{digits}f} ({figure['min']:.{digits}f} to {figure['max']:.{digits}f})"
 
     for name, row in report["models"].items():
         lines.append(f"| {name} | {cell(row['app_ttft_s'], 3)} | {cell(row['app_own_ms'], 1)} "

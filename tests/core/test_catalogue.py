@@ -114,10 +114,15 @@ def test_a_wide_picture_is_shown_whole_on_a_square(engine: Engine, wide_picture:
     if engine.model.config.model_type == "llava":
         assert shown.size == (336, 336), "scaled to the processor's shortest_edge, then padded"
     else:
-        # SmolVLM's processor sizes by longest_edge (it has no shortest_edge), so Engine.fitted pads the picture
-        # to a square of its own long side without scaling it first; the processor then tiles that square.
-        assert shown.size == (640, 640)
-        assert shown.getpixel((320, 0)) == (128, 128, 128), "padded with the processor's mean, 0.5"
+        # SmolVLM on the CPU sees one square tile (the engine turns its tiling off), which its processor makes by
+        # squashing the picture: the engine pads it to that square first (64 px here, SmolVLM's 512), so it keeps
+        # its shape, and the processor is not asked to bring it up to its full size (2,048) and back down.
+        assert shown.size == (64, 64) and engine.processor.image_processor.size == {"longest_edge": 64}
+        assert shown.getpixel((32, 0)) == (128, 128, 128), "padded with the processor's mean, 0.5"
+        pixels = engine._process(engine.start(wide_picture).messages("What is shown?"))["pixel_values"]
+        assert pixels.shape[-2:] == (64, 64)
+        top, middle = pixels[0, 0, :, 0, 32], pixels[0, 0, :, 32, 32]  # the padding; the white picture
+        assert top.abs().max() < 0.05 and middle.min() > 0.9, "the picture keeps its shape: it is not squashed"
 
 
 def test_an_answer_streams_in_several_pieces(engine: Engine, wide_picture: intake.IntakeImage) -> None:

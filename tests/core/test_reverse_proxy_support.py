@@ -17,6 +17,7 @@ from typing import Any, Literal
 import httpx2
 import pytest
 
+from seeing_assistant.core.server_engine import error_chain
 from tests.support.model_server import ModelServer
 from tests.support.reverse_proxy import WRONG_NAME, ReverseProxy, has_cryptography, make_certificates
 
@@ -46,15 +47,6 @@ def trusting(proxy: ReverseProxy) -> ssl.SSLContext:
 def chat(llava_server: ModelServer, **extra: Any) -> dict[str, Any]:
     return {"model": str(llava_server.model), "stream": True, "max_tokens": 48,
             "messages": [{"role": "user", "content": [{"type": "text", "text": "What is shown?"}]}], **extra}
-
-
-def chain(error: BaseException) -> list[BaseException]:
-    seen: list[BaseException] = []
-    current: BaseException | None = error
-    while current is not None and current not in seen:
-        seen.append(current)
-        current = current.__cause__ or current.__context__
-    return seen
 
 
 def test_an_answer_streams_through_https_in_pieces_as_they_come(proxy: ReverseProxy,
@@ -107,7 +99,7 @@ def test_without_the_ca_file_the_certificate_is_not_trusted(proxy: ReverseProxy)
     with httpx2.Client(verify=ssl.create_default_context(), trust_env=False, timeout=10) as client, \
             pytest.raises(httpx2.ConnectError) as failure:
         client.get(proxy.url("https") + "/models")
-    causes = chain(failure.value)
+    causes = error_chain(failure.value)
     assert any(isinstance(each, ssl.SSLCertVerificationError) for each in causes), causes
     assert "unable to get local issuer certificate" in str(failure.value)
 
@@ -116,7 +108,7 @@ def test_a_certificate_for_another_name_is_a_hostname_mismatch(proxy: ReversePro
     with httpx2.Client(verify=trusting(proxy), trust_env=False, timeout=10) as client, \
             pytest.raises(httpx2.ConnectError) as failure:
         client.get(proxy.url("mismatched") + "/models")
-    assert any(isinstance(each, ssl.SSLCertVerificationError) for each in chain(failure.value))
+    assert any(isinstance(each, ssl.SSLCertVerificationError) for each in error_chain(failure.value))
     assert "Hostname mismatch" in str(failure.value)
 
 

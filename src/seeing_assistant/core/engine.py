@@ -16,7 +16,7 @@ from seeing_assistant.core import devices, intake, messages, model_store
 from seeing_assistant.core.errors import BadInputError, ModelUnavailableError, SeeingAssistantError, short_reason
 from seeing_assistant.core.intake import IntakeImage
 from seeing_assistant.core.limits import DEFAULT_MAX_NEW_TOKENS
-from seeing_assistant.core.seams import TextCallback
+from seeing_assistant.core.seams import TextCallback, decode_rate
 from seeing_assistant.core.server_engine import ServerSettings
 
 if TYPE_CHECKING:
@@ -68,10 +68,7 @@ class Answer:
     @property
     def tokens_per_s(self) -> float | None:
         """Decode rate after the first token, or None when too few tokens came to measure it."""
-        if self.time_to_first_token_s is None or self.new_tokens < 2:
-            return None
-        decode_s = self.total_s - self.time_to_first_token_s
-        return (self.new_tokens - 1) / decode_s if decode_s > 0 else None
+        return decode_rate(self.new_tokens, self.time_to_first_token_s, self.total_s)
 
 
 @dataclass
@@ -162,6 +159,9 @@ class Engine:
             # SmolVLM-256M's shape on 2 CPU cores the first token came after 53-56 s; one tile (87 tokens) after
             # 5.0-5.6 s. On a processor the model sees the whole picture once, and the screen's text comes from OCR.
             image_processor.do_image_splitting = False
+            tile = (getattr(image_processor, "max_image_size", None) or {}).get("longest_edge")
+            if tile:  # the one tile is all it sees: not first brought up to 2,048 px and back down
+                image_processor.size = {"longest_edge": tile}
         if not settings.quantize:
             model.to(placement.device)  # type: ignore[arg-type]  # mistyped in transformers
         model.eval()
@@ -184,8 +184,7 @@ class Engine:
         from PIL import Image
 
         image_processor = getattr(self.processor, "image_processor", None)
-        size = getattr(image_processor, "size", None)
-        target = size.get("shortest_edge") if isinstance(size, dict) else getattr(size, "shortest_edge", None)
+        target = _model_side(image_processor)
         if self.settings.image_fit != "pad":
             short, long = sorted(picture.size)
             if not target or short <= target:
@@ -312,6 +311,22 @@ class Engine:
         add_special = not (tokenizer.bos_token and text.startswith(tokenizer.bos_token))
         ids: list[int] = tokenizer(text, add_special_tokens=add_special)["input_ids"]
         return ids
+
+
+def _model_side(image_processor: Any) -> int | None:
+    """The side of the square picture the model sees, where the processor makes one; None where it does not.
+
+    LLaVA's resizes the short side to 336 (then crops a square); SmolVLM's (Idefics3), with its tiling off, squashes
+    the picture to one square tile of ``max_image_size`` (512 px), so a picture padded to that square keeps its shape.
+    """
+    size = getattr(image_processor, "size", None)
+    shortest = size.get("shortest_edge") if isinstance(size, dict) else getattr(size, "shortest_edge", None)
+    if shortest:
+        return int(shortest)
+    if image_processor is not None and getattr(image_processor, "do_image_splitting", None) is False:
+        tile = (getattr(image_processor, "max_image_size", None) or {}).get("longest_edge")
+        return int(tile) if tile else None
+    return None
 
 
 def _reuse_prefix(conversation: Conversation, prompt_ids: list[int], image_token_id: int | None) -> int:

@@ -19,6 +19,14 @@ if TYPE_CHECKING:
 TextCallback = Callable[[str], None]
 
 
+def decode_rate(new_tokens: int, time_to_first_token_s: float | None, total_s: float) -> float | None:
+    """Tokens a second after the first one, or None when too few tokens came to measure it (both engines' answers)."""
+    if time_to_first_token_s is None or new_tokens < 2:
+        return None
+    decode_s = total_s - time_to_first_token_s
+    return (new_tokens - 1) / decode_s if decode_s > 0 else None
+
+
 class AnswerLike(Protocol):
     """An engine's answer and its figures."""
 

@@ -35,7 +35,7 @@ from urllib.parse import urlsplit, urlunsplit
 from seeing_assistant.core import intake, messages
 from seeing_assistant.core.errors import ModelUnavailableError, short_reason
 from seeing_assistant.core.intake import IntakeImage
-from seeing_assistant.core.seams import TextCallback
+from seeing_assistant.core.seams import TextCallback, decode_rate
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -124,8 +124,8 @@ def data_url(picture: Image.Image) -> str:
 class ServerConversation:
     """The picture (encoded once) and the turns so far; the server is sent all of it with every question."""
 
-    image: IntakeImage | None  # None for the connection check's probe
-    picture_url: str
+    image: IntakeImage | None  # None for the connection check's probes
+    picture_url: str  # empty for the connection check's probe without a picture
     turns: list[tuple[str, str]] = field(default_factory=list)
 
     def messages(self, question: str) -> list[dict[str, Any]]:
@@ -133,7 +133,7 @@ class ServerConversation:
         chat: list[dict[str, Any]] = []
         for index, (asked, answered) in enumerate([*self.turns, (question, "")]):
             content: list[dict[str, Any]] = [{"type": "text", "text": asked}]
-            if index == 0:
+            if index == 0 and self.picture_url:
                 content.insert(0, {"type": "image_url", "image_url": {"url": self.picture_url}})
             chat.append({"role": "user", "content": content})
             if index < len(self.turns):
@@ -158,10 +158,7 @@ class ServerAnswer:
     @property
     def tokens_per_s(self) -> float | None:
         """Decode rate after the first piece, or None when too few tokens came to measure it."""
-        if self.time_to_first_token_s is None or self.new_tokens < 2:
-            return None
-        decode_s = self.total_s - self.time_to_first_token_s
-        return (self.new_tokens - 1) / decode_s if decode_s > 0 else None
+        return decode_rate(self.new_tokens, self.time_to_first_token_s, self.total_s)
 
 
 @dataclass(frozen=True)
@@ -315,17 +312,13 @@ class ServerEngine:
 
         probe = ServerConversation(image=None, picture_url=data_url(Image.new("RGB", (PROBE_SIDE,) * 2, "white")))
         with_image = self.ask(probe, "What colour is this?", max_new_tokens=1)
-        text_only = {"model": self.served_model, "stream": True, "stream_options": {"include_usage": True},
-                     "max_tokens": 1, "temperature": 0,
-                     "messages": [{"role": "user", "content": [{"type": "text", "text": "What colour is this?"}]}]}
-        stream = _Stream(queue.Queue(), time.perf_counter())
-        self._loop.run(_chat(self._loop, self.server, text_only, stream))
+        text_only = self.ask(ServerConversation(image=None, picture_url=""), "What colour is this?", max_new_tokens=1)
         sees: bool | None = None
-        if with_image.prompt_tokens and stream.prompt_tokens:
-            sees = with_image.prompt_tokens > stream.prompt_tokens
+        if with_image.prompt_tokens and text_only.prompt_tokens:
+            sees = with_image.prompt_tokens > text_only.prompt_tokens
         return ServerCheck(url=self.server.base_url, models=self.models, model=self.served_model, sees_images=sees,
                            prompt_tokens_with_image=with_image.prompt_tokens or None,
-                           prompt_tokens_without_image=stream.prompt_tokens,
+                           prompt_tokens_without_image=text_only.prompt_tokens or None,
                            first_token_s=with_image.time_to_first_token_s)
 
 
@@ -526,7 +519,7 @@ def failure_sentence(error: BaseException, server: ServerSettings) -> str:
 
     url = server.base_url
     host = urlsplit(url).hostname or url
-    chain = _chain(error)
+    chain = error_chain(error)
     text = " ".join(str(each) for each in chain).lower()
     if any(isinstance(each, ssl.SSLCertVerificationError) for each in chain) or "certificate verify failed" in text:
         if "hostname mismatch" in text or "ip address mismatch" in text or "doesn't match" in text:
@@ -552,7 +545,8 @@ def failure_sentence(error: BaseException, server: ServerSettings) -> str:
     return messages.SERVER_UNEXPECTED.format(url=url, reason=short_reason(error))
 
 
-def _chain(error: BaseException) -> list[BaseException]:
+def error_chain(error: BaseException) -> list[BaseException]:
+    """The error and each one it came from (its cause, else its context), without going round in circles."""
     seen: list[BaseException] = []
     current: BaseException | None = error
     while current is not None and current not in seen:
