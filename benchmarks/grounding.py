@@ -1,23 +1,24 @@
 """What the screen's text in the prompt costs the first word: the prefill of the OCR text, measured by itself.
 
-    python -m benchmarks.grounding [--json FILE] [--runs 5] [--budget 128] [--quick]
+    python -m benchmarks.grounding [--json FILE] [--runs 5] [--budget N] [--quick]
 
 The first question about a screen carries the screen's OCR text before the question (``core.grounding``), cut to a
-token budget (128 tokens on a CPU). Those tokens are read by the language model before the first word, so the
-budget is what they may cost. This benchmark measures that cost directly, on the model shapes a CPU user meets:
+token budget. The engine times how fast its model reads a prompt's text when it loads (``text_tokens_per_s``), and
+the budget is what it reads in ``grounding.TEXT_SECONDS`` (2 s), header included, up to 1,024 tokens; none when that
+leaves too little room. This benchmark checks that promise on the model shapes a CPU user meets:
 
 - SmolVLM-256M-Instruct's real shape (random weights): the catalogue's model for a computer without a GPU;
 - LLaVA-1.5-7B's language model (Vicuna-7B's shape: 4096 wide, 32 layers) as a 2-layer slice with random weights
-  (the 7B itself does not fit this machine's memory in fp32); its figure for 32 layers is the slice's times 16,
-  an upper bound, since the embedding and the one row of logits are counted 16 times.
+  (the 7B itself does not fit this machine's memory in fp32). The whole model's rate is taken as the slice's over 16,
+  and its prefill as the slice's times 16 (an upper bound: the embedding and the one row of logits count 16 times).
 
-Per model, with the real engine and the real recogniser on the drawn application-window screen (1920x1080): the
-grounded prompt is tokenised by the engine's own processor; the part of it before the OCR text (template and
-image) is run once to fill the cache, then the OCR text's tokens are run on that cache and timed alone: that is the
-wait the text adds. The prompt's shared prefix is re-run before each timed step, so every timed step starts from
-the same cache. Reported: the OCR text's characters and tokens, the prefill of the text (median, min, max), the time
-to the first token of the question without the text through ``Engine.ask`` (each run right after the text's, so
-both see the same load), and the ratio of the two per run. Figures are medians of ``--runs``.
+Per model, with the real engine and the real recogniser: a busy screen's text (the five drawn screens of
+``tests/support/screens.py``, recognised, as one screen's text) is cut to the budget the engine chose (or
+``--budget``) and put into the grounded prompt by the engine's own processor. The part of the prompt before the
+text (template and image) is run once to fill the cache, then the text's tokens alone are run on that cache and
+timed: that is the wait the text adds. Reported: the rate the engine timed at load, the budget, the text's characters
+and tokens, its prefill (median, min, max), the first token of the question without the text through
+``Engine.ask`` (each run right after the text's), and their ratio per run. Figures are medians of ``--runs``.
 """
 
 from __future__ import annotations
@@ -43,16 +44,17 @@ LLAVA_7B_LAYERS = 32
 
 
 def the_screen() -> tuple[Any, Any]:
-    """The drawn application window (menus, a sidebar, a document, a status bar) and its OCR text."""
-    from tests.support.screens import application_window
+    """The drawn application window as the picture, and a busy screen's text: every drawn screen's, recognised."""
+    from tests.support.screens import all_screens
 
     from seeing_assistant.core import intake, messages
-    from seeing_assistant.core.ocr import TextReader
+    from seeing_assistant.core.ocr import ScreenText, TextReader
 
-    picture = application_window().image
+    screens = all_screens()
     reader = TextReader()
     reader.load()
-    return intake.from_pil(picture, source=messages.THE_SCREEN), reader.read(picture)
+    blocks = [block for screen in screens for block in reader.read(screen.image).blocks]
+    return intake.from_pil(screens[0].image, source=messages.THE_SCREEN), ScreenText(blocks, screens[0].image.size)
 
 
 def prompt_parts(engine: Any, image: Any, text: Any, budget: int) -> tuple[dict[str, Any], int, int, str]:
@@ -100,38 +102,47 @@ def first_token(engine: Any, image: Any, question: str) -> float:
     return float(answer.time_to_first_token_s or 0.0)
 
 
-def measure(name: str, folder: Path, image: Any, text: Any, budget: int, runs: int,
+def measure(name: str, folder: Path, image: Any, text: Any, budget: int | None, runs: int,
             scale: float = 1.0) -> dict[str, Any]:
-    """One model's figures; ``scale`` turns a slice's prefill into the whole model's (1 for a whole model)."""
+    """One model's figures; ``scale`` turns a slice's timings into the whole model's (1 for a whole model)."""
+    from seeing_assistant.core import grounding
     from seeing_assistant.core.engine import Engine, EngineSettings
 
     engine = Engine.load(EngineSettings(model=str(folder), device="cpu"))
-    inputs, start, end, asked = prompt_parts(engine, image, text, budget)
-    text_prefill(engine, inputs, start, end)  # warm-up
-    prefill, plain = [], []
+    rate = engine.text_tokens_per_s / scale if engine.text_tokens_per_s else None
+    chosen = grounding.budget_for("cpu", rate) if budget is None else budget
+    report: dict[str, Any] = {"model": name, "reading_rate_tokens_per_s": rate, "budget_tokens": chosen}
+    plain, prefill = [], []
+    if chosen:
+        inputs, start, end, asked = prompt_parts(engine, image, text, chosen)
+        text_prefill(engine, inputs, start, end)  # warm-up
+        report.update(ocr_characters=len(asked) - len(QUESTION), ocr_tokens=end - start)
     for _ in range(runs):
-        prefill.append(text_prefill(engine, inputs, start, end))
-        plain.append(first_token(engine, image, QUESTION))
-    ratios = [added / without for added, without in zip(prefill, plain, strict=True)]
-    report = {"model": name, "budget_tokens": budget, "ocr_characters": len(asked) - len(QUESTION),
-              "ocr_tokens": end - start, "text_prefill_s": summary(prefill), "first_token_plain_s": summary(plain),
-              "text_over_plain": summary(ratios)}
-    if scale != 1.0:
-        report["text_prefill_whole_model_s"] = summary([seconds * scale for seconds in prefill])
+        if chosen:
+            prefill.append(text_prefill(engine, inputs, start, end) * scale)
+        plain.append(first_token(engine, image, QUESTION) * scale)
+    report["first_token_plain_s"] = summary(plain)
+    if prefill:
+        report["text_prefill_s"] = summary(prefill)
+        report["text_over_plain"] = summary([added / without for added, without in zip(prefill, plain, strict=True)])
     del engine
     return report
 
 
 def table(rows: list[dict[str, Any]]) -> str:
     """A markdown table of the figures."""
-    lines = ["| model | OCR text (characters / tokens) | its prefill (s) | first token without it (s) | ratio |",
-             "|---|---|---|---|---|"]
+    lines = ["| model | reading rate (tokens/s) | budget (tokens) | OCR text (characters / tokens) | its prefill (s) "
+             "| first token without it (s) | ratio |", "|---|---|---|---|---|---|---|"]
     for row in rows:
-        prefill = cell(row["text_prefill_s"], 2)
-        if "text_prefill_whole_model_s" in row:
-            prefill += f"; whole model at most {row['text_prefill_whole_model_s']['median']:.1f}"
-        lines.append(f"| {row['model']} | {row['ocr_characters']} / {row['ocr_tokens']} | {prefill} | "
-                     f"{row['first_token_plain_s']['median']:.2f} | {row['text_over_plain']['median']:.2f} |")
+        rate = row["reading_rate_tokens_per_s"]
+        start = f"| {row['model']} | {rate:.0f} | {row['budget_tokens']} |" if rate else \
+            f"| {row['model']} | - | {row['budget_tokens']} |"
+        plain = f"{row['first_token_plain_s']['median']:.2f}"
+        if "text_prefill_s" in row:
+            lines.append(f"{start} {row['ocr_characters']} / {row['ocr_tokens']} | {cell(row['text_prefill_s'], 2)} "
+                         f"| {plain} | {row['text_over_plain']['median']:.2f} |")
+        else:
+            lines.append(f"{start} none: the question goes alone | 0 | {plain} | 0 |")
     return "\n".join(lines)
 
 
@@ -140,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", metavar="FILE")
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--budget", type=int, default=128, help="OCR text tokens (default 128, the CPU budget)")
+    parser.add_argument("--budget", type=int, help="OCR text tokens (default: the engine's own choice)")
     parser.add_argument("--quick", action="store_true", help="tiny models, one run: checks that it works")
     args = parser.parse_args(argv)
     image, text = the_screen()
@@ -153,8 +164,8 @@ def main(argv: list[str] | None = None) -> int:
             smol = build_smolvlm(Path(scratch) / "smolvlm-256m", real_shape=True)
             rows.append(measure("SmolVLM-256M's shape", smol, image, text, args.budget, args.runs))
             sliced = build_llava(Path(scratch) / "llava-7b-slice", LLAVA_7B_SLICE)
-            rows.append(measure("LLaVA-1.5-7B's language model, 2 of 32 layers", sliced, image, text, args.budget,
-                                args.runs, scale=LLAVA_7B_LAYERS / LLAVA_7B_SLICE.text_layers))
+            rows.append(measure("LLaVA-1.5-7B (a 2-layer slice of its language model, times 16)", sliced, image,
+                                text, args.budget, args.runs, scale=LLAVA_7B_LAYERS / LLAVA_7B_SLICE.text_layers))
     print(table(rows))
     if args.json:
         Path(args.json).write_text(json.dumps({"when": time.strftime("%Y-%m-%d"), "runs": args.runs,

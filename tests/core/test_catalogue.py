@@ -106,6 +106,8 @@ def test_the_engine_loads_the_real_classes_in_float32(engine: Engine) -> None:
                 "idefics3": ("Idefics3ForConditionalGeneration", "Idefics3Processor")}[engine.model.config.model_type]
     assert (type(engine.model).__name__, type(engine.processor).__name__) == expected
     assert (engine.placement.device, engine.placement.dtype) == ("cpu", "float32")
+    # Timed at load, for the screen's text budget (a silent failure would leave None and the device's default).
+    assert engine.text_tokens_per_s is not None and engine.text_tokens_per_s > 0
 
 
 def test_a_wide_picture_is_shown_whole_on_a_square(engine: Engine, wide_picture: intake.IntakeImage) -> None:

@@ -177,6 +177,32 @@ def test_a_screen_grab_carries_its_active_window_box_scaled_with_the_picture() -
     assert intake.from_pil(huge, source=messages.THE_SCREEN).focus is None
 
 
+def test_the_budget_is_what_the_model_reads_in_two_seconds_here_header_included() -> None:
+    header = grounding.header_tokens()
+    assert grounding.budget_for("cpu", 300.0) == 600 - header
+    assert grounding.budget_for("cuda:0", 100_000.0) == grounding.GPU_TOKENS  # a GPU: capped
+    assert grounding.budget_for("cpu", 30.0) == 0  # too slow to be worth the header: the question goes alone
+    assert (grounding.budget_for("cpu"), grounding.budget_for("cuda:0")) == (grounding.CPU_TOKENS,
+                                                                             grounding.GPU_TOKENS)  # rate unknown
+
+
+def test_a_slow_model_is_asked_without_the_text_and_a_fast_one_with_it() -> None:
+    page = screen_text(("main area", [f"Line {number} of the letter, with a few more words" for number in range(80)]))
+    for rate, budget in ((20.0, 0), (300.0, 600 - grounding.header_tokens())):
+        engine = ScriptedEngine()
+        engine.text_tokens_per_s = rate
+        session = AssistantSession(lambda _, made=engine: made, EngineSettings(), reader=StandInReader(page))
+        session.begin(a_screen())
+        session.ask("What does line 3 say?")
+        asked = engine.asked[-1][1]
+        if budget == 0:
+            assert asked == "What does line 3 say?"
+        else:
+            kept = asked.split("\n")[1:-2]
+            assert asked.startswith(grounding.HEADER) and "Line 3 of the letter, with a few more words" in kept
+            assert 0.9 * budget * 3 < sum(len(line) + 1 for line in kept) <= budget * grounding.CHARACTERS_PER_TOKEN
+
+
 def test_read_screen_text_and_a_first_question_at_once_read_the_picture_once() -> None:
     import threading
     import time

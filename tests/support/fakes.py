@@ -38,6 +38,7 @@ class ScriptedEngine:
     placement = None
     load_s = 0.0
     is_remote = False
+    text_tokens_per_s: float | None = None
 
     def __init__(self, words: list[str] | None = None, delay: float = 0.0) -> None:
         self.words = words or ["A ", "window ", "with ", "a ", "button. ", "It ", "says ", "OK."]

@@ -7,6 +7,7 @@ decode step. Follow-up questions reuse the key/value cache of the image and earl
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -23,7 +24,13 @@ if TYPE_CHECKING:
     import torch
 
 # A follow-up needs at least this many tokens of context left for its answer.
+log = logging.getLogger(__name__)
+
 MIN_ANSWER_ROOM = 32
+# How fast the model reads a prompt's text here is timed once at load on this many tokens (after a short warm-up):
+# the screen's text in a first question is cut to what it reads in grounding.TEXT_SECONDS.
+RATE_PROBE_TOKENS = 32
+_RATE_PROBE_TEXT = "The quick brown fox jumps over the lazy dog near the river bank at 10:45 on a Monday. "
 
 
 
@@ -112,6 +119,7 @@ class Engine:
         self.model = model
         self.placement = placement
         self.load_s = load_s
+        self.text_tokens_per_s: float | None = None  # how fast it reads a prompt's text here (see load)
         self._cancel = threading.Event()
         text_config = model.config.get_text_config(decoder=True)
         self._context_limit = int(getattr(text_config, "max_position_embeddings", 4096) or 4096)
@@ -165,7 +173,9 @@ class Engine:
         if not settings.quantize:
             model.to(placement.device)  # type: ignore[arg-type]  # mistyped in transformers
         model.eval()
-        return cls(settings, processor, model, placement, time.perf_counter() - started)
+        engine = cls(settings, processor, model, placement, time.perf_counter() - started)
+        engine.text_tokens_per_s = _text_reading_rate(model, processor.tokenizer)
+        return engine
 
     def start(self, image: IntakeImage) -> Conversation:
         """Begin a new conversation about ``image``, brought to the picture the model is shown (see :meth:`fitted`)."""
@@ -311,6 +321,34 @@ class Engine:
         add_special = not (tokenizer.bos_token and text.startswith(tokenizer.bos_token))
         ids: list[int] = tokenizer(text, add_special_tokens=add_special)["input_ids"]
         return ids
+
+
+def _text_reading_rate(model: Any, tokenizer: Any) -> float | None:
+    """Tokens a second the model reads a prompt's text at on its device, timed on ``RATE_PROBE_TOKENS`` tokens.
+
+    A short read first (kernels chosen, memory allocated), then the timed one; about a tenth of a second with
+    SmolVLM-256M on 2 CPU cores, milliseconds on a GPU. None when it cannot be timed (the budget then falls back).
+    """
+    import torch
+
+    try:
+        ids: list[int] = tokenizer(_RATE_PROBE_TEXT, add_special_tokens=False)["input_ids"]
+        ids = (ids * (RATE_PROBE_TOKENS // max(1, len(ids)) + 1))[:RATE_PROBE_TOKENS]
+        probe = torch.tensor([ids], device=model.device)
+        is_cuda = probe.device.type == "cuda"
+        with torch.inference_mode():
+            model(input_ids=probe[:, :8], use_cache=False, logits_to_keep=1)
+            if is_cuda:
+                torch.cuda.synchronize()
+            started = time.perf_counter()
+            model(input_ids=probe, use_cache=False, logits_to_keep=1)
+            if is_cuda:
+                torch.cuda.synchronize()
+            seconds = time.perf_counter() - started
+    except Exception as error:  # noqa: BLE001 - only the budget depends on it; it falls back to the device's
+        log.info("the model's reading rate could not be timed: %s", short_reason(error))
+        return None
+    return len(ids) / seconds if seconds > 0 else None
 
 
 def _model_side(image_processor: Any) -> int | None:

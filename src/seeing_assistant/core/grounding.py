@@ -2,9 +2,9 @@
 
 LLaVA-1.5-7B answers text questions far better with OCR text in its prompt (TextVQA 58.2 with it, 46.1 without;
 LLaVA's own evaluation passes "Reference OCR token: ..." before the question). The budget keeps the first word from
-waiting on a long prefill. Measured by ``benchmarks.grounding`` on a 2-core CPU, the CPU budget (128 tokens, about 170
-with the header) adds 0.46 s to SmolVLM-256M's first token (about a fifth of it) and at most 19 s to LLaVA-1.5-7B's
-(under a third); a GPU reads 1,000 tokens in a few tens of milliseconds.
+waiting on a long prefill: what the model reads in ``TEXT_SECONDS`` on this computer, from the rate the engine times
+at load. Measured by ``benchmarks.grounding`` on a 2-core CPU: SmolVLM-256M gets 551 tokens, which it reads in
+0.97 s; LLaVA-1.5-7B there reads about 6 tokens a second, so its question goes alone.
 
 When the text is longer than the budget, the lines of the screen's active window come first (the window the user was
 in when they pressed the chord), then lines that share a word with the question, then the main area's, then the rest,
@@ -17,8 +17,10 @@ import re
 
 from seeing_assistant.core.ocr import MAIN_AREA, Box, ScreenText, TextLine
 
-CPU_TOKENS = 128
-GPU_TOKENS = 1024
+CPU_TOKENS = 128  # when the model's reading rate is unknown
+GPU_TOKENS = 1024  # and the most, however fast the model reads
+TEXT_SECONDS = 2.0  # the most the screen's text may add to the wait for the first word
+MIN_LINE_TOKENS = 32  # less room than this for the lines is not worth the header: the question goes alone
 CHARACTERS_PER_TOKEN = 3  # OCR text (short lines, symbols, numbers) tokenises denser than prose's 4
 TEXT_HEAVY_LINES = 5  # a picture that is not a screen is grounded when it has at least this many lines of text
 
@@ -29,9 +31,21 @@ _COMMON = {"the", "and", "what", "this", "that", "with", "are", "there", "which"
            "image", "screen", "window", "text", "describe", "about", "for", "from", "into", "shown", "show"}
 
 
-def budget_for(device: str | None) -> int:
-    """The token budget for the OCR text on this device (``"cpu"``, ``"cuda:0"``, ``"mps"``, ``"server"``...)."""
-    return CPU_TOKENS if device in (None, "cpu") else GPU_TOKENS
+def budget_for(device: str | None, tokens_per_s: float | None = None) -> int:
+    """The token budget for the OCR text's lines on this device (``"cpu"``, ``"cuda:0"``, ``"mps"``, ``"server"``...).
+
+    With the model's reading rate (timed at load), what it reads in ``TEXT_SECONDS``, header included, up to
+    ``GPU_TOKENS``; 0 when that leaves under ``MIN_LINE_TOKENS`` for the lines. Without it, by the device.
+    """
+    if tokens_per_s is None:
+        return CPU_TOKENS if device in (None, "cpu") else GPU_TOKENS
+    lines = int(tokens_per_s * TEXT_SECONDS) - header_tokens()
+    return 0 if lines < MIN_LINE_TOKENS else min(lines, GPU_TOKENS)
+
+
+def header_tokens() -> int:
+    """About how many tokens the OCR text's header and the blank line after it take."""
+    return -(-(len(HEADER) + 2) // CHARACTERS_PER_TOKEN)
 
 
 def words(text: str) -> set[str]:

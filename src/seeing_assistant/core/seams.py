@@ -68,6 +68,10 @@ class EngineLike(Protocol):
         """Stop the answer being written."""
 
     @property
+    def text_tokens_per_s(self) -> float | None:
+        """How fast the model reads a prompt's text on its device (timed at load), or None when unknown."""
+
+    @property
     def is_remote(self) -> bool:
         """Whether the model runs on another computer (a model server), so pictures leave this one."""
 

@@ -194,6 +194,7 @@ class ServerEngine:
 
     placement = None  # the model runs elsewhere
     is_remote = True
+    text_tokens_per_s = None  # the server's own
 
     def __init__(self, settings: EngineSettings, server: ServerSettings, model: str, models: list[str],
                  loop: _Loop, load_s: float) -> None:

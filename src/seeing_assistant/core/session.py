@@ -241,7 +241,8 @@ class AssistantSession:
             return question
         placement = engine.placement
         device = "server" if engine.is_remote else placement.device if placement else None
-        budget = self._text_budget if self._text_budget is not None else grounding.budget_for(device)
+        budget = (self._text_budget if self._text_budget is not None
+                  else grounding.budget_for(device, engine.text_tokens_per_s))
         return grounding.grounded(question, screen, budget, image.focus)
 
     def screen_text(self, on_block: Callable[[TextBlock, TextBlock | None], None] | None = None,
