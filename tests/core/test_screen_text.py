@@ -186,21 +186,23 @@ def test_the_budget_is_what_the_model_reads_in_two_seconds_here_header_included(
                                                                              grounding.GPU_TOKENS)  # rate unknown
 
 
+def asked_by(rate: float, page: ScreenText) -> str:
+    """What an engine that reads ``rate`` tokens a second is asked first about a screen showing ``page``."""
+    engine = ScriptedEngine()
+    engine.text_tokens_per_s = rate
+    session = AssistantSession(lambda _: engine, EngineSettings(), reader=StandInReader(page))
+    session.begin(a_screen())
+    session.ask("What does line 3 say?")
+    return engine.asked[-1][1]
+
+
 def test_a_slow_model_is_asked_without_the_text_and_a_fast_one_with_it() -> None:
     page = screen_text(("main area", [f"Line {number} of the letter, with a few more words" for number in range(80)]))
-    for rate, budget in ((20.0, 0), (300.0, 600 - grounding.header_tokens())):
-        engine = ScriptedEngine()
-        engine.text_tokens_per_s = rate
-        session = AssistantSession(lambda _, made=engine: made, EngineSettings(), reader=StandInReader(page))
-        session.begin(a_screen())
-        session.ask("What does line 3 say?")
-        asked = engine.asked[-1][1]
-        if budget == 0:
-            assert asked == "What does line 3 say?"
-        else:
-            kept = asked.split("\n")[1:-2]
-            assert asked.startswith(grounding.HEADER) and "Line 3 of the letter, with a few more words" in kept
-            assert 0.9 * budget * 3 < sum(len(line) + 1 for line in kept) <= budget * grounding.CHARACTERS_PER_TOKEN
+    assert asked_by(20.0, page) == "What does line 3 say?"
+    asked, budget = asked_by(300.0, page), 600 - grounding.header_tokens()
+    kept = asked.split("\n")[1:-2]
+    assert asked.startswith(grounding.HEADER) and "Line 3 of the letter, with a few more words" in kept
+    assert 0.9 * budget * 3 < sum(len(line) + 1 for line in kept) <= budget * grounding.CHARACTERS_PER_TOKEN
 
 
 def test_read_screen_text_and_a_first_question_at_once_read_the_picture_once() -> None:
