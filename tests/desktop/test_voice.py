@@ -29,6 +29,11 @@ def orca(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     stand_in = tmp_path / "orca"
     shutil.copy("/bin/sleep", stand_in)
     process = subprocess.Popen([str(stand_in), "120"])
+    # Popen returns once the child is forked, before it has become "orca": the app would see a second Python.
+    comm = Path(f"/proc/{process.pid}/comm")
+    deadline = time.monotonic() + 10
+    while comm.read_text().strip() != "orca" and time.monotonic() < deadline:
+        time.sleep(0.01)
     yield process
     process.kill()
     process.wait()
