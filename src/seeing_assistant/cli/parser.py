@@ -148,7 +148,7 @@ def build_parser(commands: Mapping[str, Command]) -> argparse.ArgumentParser:
                           help="read the picture's text aloud in reading order, without the model (fast)")
     describe.add_argument("--screen-text-tokens", type=int, default=None, metavar="N",
                           help="the most tokens of the picture's text put before the first question (0: none; "
-                               "default: 128 on the CPU, 1024 on a GPU)")
+                               "default: what the model reads here in 2 seconds, up to 1024)")
     describe.add_argument("--json", action="store_true", help="print one JSON object with the answer and timings")
 
     command("app", "open the desktop app (also what running with no command, or with options only, does)",

@@ -43,7 +43,7 @@ class Settings:
     start_at_login: bool = False
     asr_model: str = model_store.DEFAULT_ASR_MODEL
     image_fit: str = "pad"  # one of limits.IMAGE_FIT_CHOICES
-    # Tokens of the screen's text put before the first question; None: by device (128 on a CPU, 1024 on a GPU).
+    # Tokens of the screen's text put before the first question; None: what the model reads here in 2 s (grounding).
     screen_text_tokens: int | None = None
     # Where answers come from: "local" (the model above, loaded here) or "server" (a model server; see servers.py).
     # The server's API key is kept in the system keyring, never here.
