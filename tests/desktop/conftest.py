@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtGui import QAccessible
+from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from seeing_assistant import speech
@@ -49,3 +51,8 @@ def make_window(qtbot: QtBot) -> Iterator[Callable[..., MainWindow]]:
 
 def wait_done(qtbot: QtBot, window: MainWindow, timeout: int = 30000) -> None:
     qtbot.waitUntil(lambda: window.answers.answering_id is None, timeout=timeout)
+
+
+def accessible_name(widget: QWidget) -> str:
+    """The name a screen reader gets for ``widget`` (a label's is its text unless a name was set)."""
+    return QAccessible.queryAccessibleInterface(widget).text(QAccessible.Text.Name)

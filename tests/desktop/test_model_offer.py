@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 from seeing_assistant.core import catalogue, messages
 from seeing_assistant.core.seams import load_engine
 from seeing_assistant.desktop.main_window import MainWindow
-from tests.desktop.conftest import wait_done
+from tests.desktop.conftest import accessible_name, wait_done
 from tests.support.local_hub import LocalHub
 
 
@@ -36,12 +36,15 @@ def test_the_first_run_offers_a_model_and_downloads_it_only_with_consent(
         assert hub.requests == []
         for widget in (offer.choice, offer.download_button, offer.server_button, offer.later_button):
             assert widget.accessibleName()
+        # The explanation is read as what it says (with the reason), not as a fixed name.
+        assert accessible_name(offer.explanation) == offer.explanation.text()
         offer.choice.setCurrentIndex(offer.choice.findData(small))
         offer.download_button.click()
         assert offer.download_button.accessibleName() == "Cancel download"
         qtbot.waitUntil(lambda: window.settings.model == small, timeout=60000)
         assert messages.DOWNLOAD_STARTED.format(model=small) in heard
         assert messages.DOWNLOAD_FINISHED.format(model=small) in heard
+        assert accessible_name(offer.status) == offer.status.text() == messages.DOWNLOAD_FINISHED.format(model=small)
         assert not offer.isVisible()
     # The hub is gone: the downloaded model loads from this computer and answers.
     qtbot.waitUntil(lambda: window.status.text().startswith(f"Model ready: {small}"), timeout=60000)

@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 from seeing_assistant.core import messages, servers, settings
 from seeing_assistant.core.seams import load_engine
 from seeing_assistant.desktop.main_window import MainWindow, SettingsDialog
-from tests.desktop.conftest import wait_done
+from tests.desktop.conftest import accessible_name, wait_done
 from tests.support.fakes import MemoryKeyring
 from tests.support.model_server import ModelServer, free_port
 
@@ -91,6 +91,7 @@ def test_test_connection_lists_the_models_and_says_whether_the_model_sees_pictur
     assert result.startswith(f"Connected. The server serves {llava_server.model}. {llava_server.model}: it sees "
                              "pictures (")
     assert heard == [(messages.SERVER_TESTING.format(url=llava_server.url), False), (result, False)]
+    assert accessible_name(dialog.test_result) == result  # read as what it says
     assert [dialog.server_model.itemText(index) for index in range(dialog.server_model.count())] == [
         str(llava_server.model)]
     assert dialog.server_model.currentText() == str(llava_server.model)

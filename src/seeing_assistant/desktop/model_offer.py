@@ -55,8 +55,7 @@ class ModelOffer(QDialog):
         self.chosen_id = ""
         form = QFormLayout(self)
         self.explanation = QLabel(messages.MODEL_OFFER_TEXT.format(model=missing_model, reason=""))
-        self.explanation.setWordWrap(True)
-        self.explanation.setAccessibleName(messages.MODEL_OFFER_TITLE)
+        self.explanation.setWordWrap(True)  # named by its text (no name set), as the window's status line is
         form.addRow(self.explanation)
         self.choice = QComboBox()
         self.choice.setAccessibleName("Model to download")
@@ -71,7 +70,7 @@ class ModelOffer(QDialog):
         form.addRow(self.progress)
         self.status = QLabel("")
         self.status.setWordWrap(True)
-        self.status.setAccessibleName("Download status")
+        self.status.setAccessibleDescription("How the download is going")  # named by its text, read as it is
         self.status.hide()
         form.addRow(self.status)
         buttons = QHBoxLayout()
@@ -141,10 +140,13 @@ class ModelOffer(QDialog):
         self._tell(messages.DOWNLOAD_STOPPED.format(model=self.chosen_id), is_error=False)
 
     def _read_progress(self) -> None:
-        if self.process is None:
-            return
-        while self.process.canReadLine():
-            line = bytes(self.process.readLine().data()).decode("utf-8", "replace").strip()
+        if self.process is not None:
+            self._read_progress_of(self.process)
+
+    def _read_progress_of(self, process: QProcess) -> None:
+        """Show (and now and then announce) each progress line the download has written so far."""
+        while process.canReadLine():
+            line = bytes(process.readLine().data()).decode("utf-8", "replace").strip()
             parts = line.split()
             if len(parts) == 3 and parts[0] == "progress" and int(parts[2]) > 0:
                 percent = int(int(parts[1]) * 100 / int(parts[2]))
@@ -172,11 +174,6 @@ class ModelOffer(QDialog):
                         messages.DOWNLOAD_FAILED.format(model=self.chosen_id, reason=f"exit code {code}"))
         self._reset()
         self._tell(sentence, is_error=True)
-
-    def _read_progress_of(self, process: QProcess) -> None:
-        self.process = process
-        self._read_progress()
-        self.process = None
 
     def _reset(self) -> None:
         self.choice.setEnabled(True)

@@ -92,7 +92,8 @@ class SettingsDialog(QDialog):
         self.test_button = named(QPushButton("Test co&nnection"), "Test connection",
                                  "Reach the server: list its models, check that it sees pictures, time its first word")
         self.test_button.clicked.connect(self.test_connection)
-        self.test_result = named(QLabel(""), "Connection test result", "What Test connection found")
+        self.test_result = QLabel("")  # named by its text (no name set), as the window's status line is
+        self.test_result.setAccessibleDescription("What Test connection found")
         self.test_result.setWordWrap(True)
         self.test_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByKeyboard
                                                  | Qt.TextInteractionFlag.TextSelectableByMouse)
