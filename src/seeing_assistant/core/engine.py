@@ -23,9 +23,9 @@ from seeing_assistant.core.server_engine import ServerSettings
 if TYPE_CHECKING:
     import torch
 
-# A follow-up needs at least this many tokens of context left for its answer.
 log = logging.getLogger(__name__)
 
+# A follow-up needs at least this many tokens of context left for its answer.
 MIN_ANSWER_ROOM = 32
 # How fast the model reads a prompt's text here is timed once at load on this many tokens (after a short warm-up):
 # the screen's text in a first question is cut to what it reads in grounding.TEXT_SECONDS.
@@ -112,6 +112,8 @@ class Conversation:
 class Engine:
     """A loaded model and processor that answer questions about images, streaming the text as it is written."""
 
+    is_remote = False  # the model runs here
+
     def __init__(self, settings: EngineSettings, processor: Any, model: Any, placement: devices.Placement,
                  load_s: float) -> None:
         self.settings = settings
@@ -167,7 +169,7 @@ class Engine:
             # SmolVLM-256M's shape on 2 CPU cores the first token came after 53-56 s; one tile (87 tokens) after
             # 5.0-5.6 s. On a processor the model sees the whole picture once, and the screen's text comes from OCR.
             image_processor.do_image_splitting = False
-            tile = (getattr(image_processor, "max_image_size", None) or {}).get("longest_edge")
+            tile = _model_side(image_processor)  # now the one tile's side
             if tile:  # the one tile is all it sees: not first brought up to 2,048 px and back down
                 image_processor.size = {"longest_edge": tile}
         if not settings.quantize:
@@ -204,8 +206,6 @@ class Engine:
             return picture.resize((width, height), Image.Resampling.BICUBIC, reducing_gap=1.5)
         mean = tuple(getattr(image_processor, "image_mean", None) or intake.CLIP_MEAN)
         return intake.padded_square(picture, target, mean, Image.Resampling.BICUBIC, reducing_gap=1.5)
-
-    is_remote = False
 
     def cancel(self) -> None:
         """Stop the answer being generated, from any thread, within one decode step."""
