@@ -66,7 +66,7 @@ def test_the_bundles_window_answers_and_speaks_into_the_speaker(recorder: Record
         icon = subprocess.run(["xprop", "-id", window.stdout.split()[-1], "_NET_WM_ICON"], env=own,
                               capture_output=True, text=True, timeout=30)
         assert "_NET_WM_ICON(CARDINAL) = " in icon.stdout, "the window has no icon"
-        time.sleep(2)  # the model loads in the background
+        # No wait for the model: the app's worker thread loads it first and answers this request after.
         asked = time.monotonic()
         trigger = bundle("trigger", "describe-screen", env=own, timeout=60)
         assert trigger.returncode == 0, trigger.stderr
