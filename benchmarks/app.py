@@ -47,7 +47,7 @@ def measure_describe(model: Path, runs: int) -> list[float]:
 
     from seeing_assistant import speech
     from seeing_assistant.core import settings
-    from seeing_assistant.core.seams import load_engine
+    from seeing_assistant.core.factories import load_engine
     from seeing_assistant.desktop.main_window import MainWindow
 
     _application = QApplication.instance() or QApplication([])

@@ -20,7 +20,8 @@ from PIL import Image, ImageDraw
 from tests.support.random_models import MID, TINY, build_llava
 
 from seeing_assistant.core import intake
-from seeing_assistant.core.engine import Engine, EngineSettings
+from seeing_assistant.core.engine import Engine
+from seeing_assistant.core.engine_settings import EngineSettings
 
 SIZES = {"tiny": TINY, "mid": MID}
 

@@ -125,7 +125,8 @@ def app_first_audio(model: Any, processor: Any, device: str, runs: int, folder: 
     """The app's whole path: intake, the engine streaming into the sentence speaker that writes a WAV file."""
     from seeing_assistant import speech
     from seeing_assistant.core import devices, intake
-    from seeing_assistant.core.engine import Engine, EngineSettings
+    from seeing_assistant.core.engine import Engine
+    from seeing_assistant.core.engine_settings import EngineSettings
 
     dtype = "float16" if device.startswith("cuda") else "float32"
     engine = Engine(EngineSettings(model="random LLaVA-1.5-7B shape", device=device, dtype=dtype), processor, model,

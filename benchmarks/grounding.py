@@ -106,7 +106,8 @@ def measure(name: str, folder: Path, image: Any, text: Any, budget: int | None, 
             scale: float = 1.0) -> dict[str, Any]:
     """One model's figures; ``scale`` turns a slice's timings into the whole model's (1 for a whole model)."""
     from seeing_assistant.core import grounding
-    from seeing_assistant.core.engine import Engine, EngineSettings
+    from seeing_assistant.core.engine import Engine
+    from seeing_assistant.core.engine_settings import EngineSettings
 
     engine = Engine.load(EngineSettings(model=str(folder), device="cpu"))
     rate = engine.text_tokens_per_s / scale if engine.text_tokens_per_s else None

@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         from PySide6.QtWidgets import QApplication
 
         from seeing_assistant.core import settings
-        from seeing_assistant.core.seams import load_engine
+        from seeing_assistant.core.factories import load_engine
         from seeing_assistant.desktop.main_window import MainWindow
 
         _application = QApplication.instance() or QApplication([])  # kept alive while the window runs

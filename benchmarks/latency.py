@@ -316,7 +316,8 @@ def small_model_first_audio(folder: Path, runs: int, speaker: Any, output: Any) 
     SmolVLM-256M's real shape with random weights, from a 1920x1080 screenshot.
     """
     from seeing_assistant.core import intake
-    from seeing_assistant.core.engine import Engine, EngineSettings
+    from seeing_assistant.core.engine import Engine
+    from seeing_assistant.core.engine_settings import EngineSettings
 
     engine = Engine.load(EngineSettings(model=str(folder), device="cpu"))
     raw = screenshot().image
@@ -351,7 +352,8 @@ def measure_model(folder: Path, runs: int, speaker: Any, output: Any, synthesize
     """Every per-model figure."""
     from PySide6.QtCore import QThread
 
-    from seeing_assistant.core.engine import Engine, EngineSettings
+    from seeing_assistant.core.engine import Engine
+    from seeing_assistant.core.engine_settings import EngineSettings
     from seeing_assistant.desktop.worker import EngineWorker
 
     engine = Engine.load(EngineSettings(model=str(folder), device="cpu", dtype="float32"))

@@ -118,8 +118,8 @@ def first_audio(engine: Any, raw_image: Any, speaker: Any, output: Any) -> float
 
 def measure(folder: Path, scratch: Path, runs: int, speaker: Any, output: Any) -> dict[str, Any]:
     """Every figure for one model served by transformers serve."""
-    from seeing_assistant.core.engine import EngineSettings
-    from seeing_assistant.core.server_engine import ServerEngine, ServerSettings
+    from seeing_assistant.core.engine_settings import EngineSettings, ServerSettings
+    from seeing_assistant.core.server_engine import ServerEngine
 
     raw = screenshot().image
     with ModelServer(folder, scratch) as server:

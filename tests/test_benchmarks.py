@@ -82,7 +82,8 @@ def test_grounding_benchmark_times_exactly_the_screen_texts_tokens(tiny_model: P
     from benchmarks import grounding as bench
 
     from seeing_assistant.core import grounding
-    from seeing_assistant.core.engine import Engine, EngineSettings
+    from seeing_assistant.core.engine import Engine
+    from seeing_assistant.core.engine_settings import EngineSettings
 
     image, text = bench.the_screen()
     assert "Page 3 of 11" in text.as_text()  # the real recogniser read the drawn window

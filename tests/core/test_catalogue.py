@@ -8,7 +8,8 @@ from PIL import Image
 
 from seeing_assistant.core import catalogue, intake, model_store
 from seeing_assistant.core.catalogue import CATALOGUE, CatalogueModel
-from seeing_assistant.core.engine import Conversation, Engine, EngineSettings
+from seeing_assistant.core.engine import Conversation, Engine
+from seeing_assistant.core.engine_settings import EngineSettings
 from tests.support.random_models import build_llava, build_smolvlm
 
 GiB = 2**30

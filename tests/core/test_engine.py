@@ -9,7 +9,8 @@ import torch
 from PIL import Image
 
 from seeing_assistant.core import intake
-from seeing_assistant.core.engine import Answer, Conversation, Engine, EngineSettings
+from seeing_assistant.core.engine import Answer, Conversation, Engine
+from seeing_assistant.core.engine_settings import EngineSettings
 from seeing_assistant.core.errors import BadInputError, ModelUnavailableError
 
 

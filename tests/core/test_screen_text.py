@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from seeing_assistant.core import grounding, intake, messages
-from seeing_assistant.core.engine import EngineSettings
+from seeing_assistant.core.engine_settings import EngineSettings
 from seeing_assistant.core.ocr import OcrUnavailableError, ScreenText, TextBlock, TextLine
 from seeing_assistant.core.session import AssistantSession
 from tests.support.fakes import ScriptedEngine

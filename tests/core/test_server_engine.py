@@ -20,8 +20,8 @@ import pytest
 from PIL import Image, ImageDraw
 
 from seeing_assistant.core import intake, messages, servers
-from seeing_assistant.core.engine import EngineSettings
-from seeing_assistant.core.seams import load_engine
+from seeing_assistant.core.engine_settings import EngineSettings
+from seeing_assistant.core.factories import load_engine
 from seeing_assistant.core.server_engine import (
     ServerEngine,
     ServerError,

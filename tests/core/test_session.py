@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from seeing_assistant.core import intake, messages
-from seeing_assistant.core.engine import EngineSettings
+from seeing_assistant.core.engine_settings import EngineSettings
 from seeing_assistant.core.errors import BadInputError, ModelUnavailableError, SeeingAssistantError
 from seeing_assistant.core.seams import EngineLike
 from seeing_assistant.core.session import AssistantSession

@@ -17,7 +17,7 @@ from pytestqt.qtbot import QtBot
 from seeing_assistant import speech
 from seeing_assistant.core import asr, messages, settings
 from seeing_assistant.core.errors import BadInputError
-from seeing_assistant.core.seams import load_engine, load_recognizer
+from seeing_assistant.core.factories import load_engine, load_recognizer
 from seeing_assistant.desktop.main_window import MainWindow
 from tests.support.audio_lab import PrivatePulse, write_wav
 

@@ -29,8 +29,8 @@ from pytestqt.qtbot import QtBot
 
 from seeing_assistant import speech
 from seeing_assistant.core import actions, grounding, messages, settings
+from seeing_assistant.core.factories import load_engine
 from seeing_assistant.core.ocr import TextReader
-from seeing_assistant.core.seams import load_engine
 from seeing_assistant.desktop.main_window import MainWindow, SettingsDialog
 from tests.desktop.conftest import wait_done
 from tests.support.audio_lab import PrivatePulse, Recorder

@@ -10,7 +10,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from seeing_assistant.core import messages, servers, settings
-from seeing_assistant.core.seams import load_engine
+from seeing_assistant.core.factories import load_engine
 from seeing_assistant.desktop.main_window import MainWindow, SettingsDialog
 from tests.desktop.conftest import accessible_name, wait_done
 from tests.support.fakes import MemoryKeyring

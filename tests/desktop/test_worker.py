@@ -10,7 +10,7 @@ from PySide6.QtCore import QThread
 from pytestqt.qtbot import QtBot
 
 from seeing_assistant.core import intake
-from seeing_assistant.core.engine import EngineSettings
+from seeing_assistant.core.engine_settings import EngineSettings
 from seeing_assistant.core.errors import ModelUnavailableError
 from seeing_assistant.core.seams import EngineFactory, EngineLike
 from seeing_assistant.core.session import Reply

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from seeing_assistant.core.engine import EngineSettings
+from seeing_assistant.core.engine_settings import EngineSettings
 from seeing_assistant.core.intake import IntakeImage
 
 

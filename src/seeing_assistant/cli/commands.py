@@ -84,10 +84,9 @@ def _finish_speech(speaker: Speaker | None, is_stopped: bool) -> None:
 
 def run_describe(args: argparse.Namespace) -> int:
     """``describe``: check the input, then stream the answer to stdout (and the speaker) as the model writes it."""
-    from seeing_assistant.core.engine import EngineSettings
+    from seeing_assistant.core.engine_settings import EngineSettings, normalised
+    from seeing_assistant.core.factories import load_engine
     from seeing_assistant.core.ocr import OcrUnavailableError, TextReader
-    from seeing_assistant.core.seams import load_engine
-    from seeing_assistant.core.server_engine import normalised
     from seeing_assistant.core.session import AssistantSession
 
     if args.read_text and (args.question or args.question_audio):

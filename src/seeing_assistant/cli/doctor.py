@@ -14,7 +14,7 @@ from seeing_assistant.core import devices, messages, model_store, servers
 from seeing_assistant.core.errors import SeeingAssistantError
 
 if TYPE_CHECKING:
-    from seeing_assistant.core.server_engine import ServerSettings
+    from seeing_assistant.core.engine_settings import ServerSettings
 
 _GB = 1024**3
 
@@ -178,7 +178,7 @@ def catalogue_lines() -> list[str]:
 
 def server_lines(server: ServerSettings) -> list[str]:
     """What the model server serves, whether its model sees pictures, and how soon it answers."""
-    from seeing_assistant.core.engine import EngineSettings
+    from seeing_assistant.core.engine_settings import EngineSettings
     from seeing_assistant.core.server_engine import ServerEngine
 
     lines = [f"Model server {server.base_url}:", "  " + messages.SERVER_SEES_PICTURES.format(url=server.base_url)]

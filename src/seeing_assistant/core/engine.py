@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from seeing_assistant.core import devices, intake, messages, model_store
+from seeing_assistant.core.engine_settings import EngineSettings
 from seeing_assistant.core.errors import BadInputError, ModelUnavailableError, SeeingAssistantError, short_reason
 from seeing_assistant.core.intake import IntakeImage
-from seeing_assistant.core.limits import DEFAULT_MAX_NEW_TOKENS
-from seeing_assistant.core.seams import TextCallback, decode_rate
-from seeing_assistant.core.server_engine import ServerSettings
+from seeing_assistant.core.rates import decode_rate
+from seeing_assistant.core.seams import TextCallback
 
 if TYPE_CHECKING:
     import torch
@@ -32,32 +32,6 @@ MIN_ANSWER_ROOM = 32
 RATE_PROBE_TOKENS = 32
 _RATE_PROBE_TEXT = "The quick brown fox jumps over the lazy dog near the river bank at 10:45 on a Monday. "
 
-
-
-@dataclass(frozen=True)
-class EngineSettings:
-    """What to load and how: a hub id or folder, device, precision, optional quantisation, answer length."""
-
-    model: str = model_store.DEFAULT_MODEL
-    device: str = "auto"
-    dtype: str = "auto"
-    quantize: str | None = None
-    max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS
-    image_fit: str = "pad"  # one of limits.IMAGE_FIT_CHOICES: the whole picture on a square, or its centre
-    server: ServerSettings | None = None  # answer from this model server instead of a model loaded here
-
-    @classmethod
-    def of(cls, chosen: Any, server: ServerSettings | None = None) -> EngineSettings:
-        """The engine's part of the app's settings or of the command line's options (the same six names)."""
-        return cls(model=chosen.model, device=chosen.device, dtype=chosen.dtype, quantize=chosen.quantize,
-                   max_new_tokens=chosen.max_new_tokens, image_fit=chosen.image_fit, server=server)
-
-    @property
-    def answers_from(self) -> str:
-        """The model as the user named it, or the server's address."""
-        if self.server is not None:
-            return self.server.model or self.server.base_url
-        return self.model
 
 
 @dataclass

@@ -41,6 +41,10 @@ class ModelUnavailableError(SeeingAssistantError):
     exit_code = EXIT_MODEL
 
 
+class ServerError(ModelUnavailableError):
+    """The model server cannot be reached, refused the request, or broke off: one sentence, exit code 3."""
+
+
 class CaptureError(SeeingAssistantError):
     """The screen could not be captured."""
 

@@ -151,6 +151,11 @@ DESKTOP_UNINSTALLED = "Removed Seeing Assistant from the applications menu ({cou
 # --- Model server -----------------------------------------------------------------------------------------------
 # Translators: {url} is the server address the user gave.
 SERVER_BAD_ADDRESS = "{url} is not a server address: write it as http://host:port/v1 or https://host/v1."
+# Translators: {url} is the address as written, with the name and key taken out.
+SERVER_ADDRESS_HAS_KEY = (
+    "The server address {url} has a name or key in it: write the address alone, and put the API key in Settings' "
+    "API key field (or name its variable with --api-key-env), where it is kept in the system keyring."
+)
 # Translators: {url} is a server address such as http://gpu-box:8000/v1.
 SERVER_NOT_LISTENING = (
     "Nothing answers at {url}: start the model server there, or correct the address in Settings (or --server)."

@@ -1,7 +1,8 @@
-"""The narrow interfaces the front ends rely on: an engine, a speech recogniser, and the factories that make them.
+"""The narrow interfaces the front ends rely on: an engine, a text reader, a speech recogniser (Protocols only).
 
 The real classes (:class:`~seeing_assistant.core.engine.Engine`, :class:`~seeing_assistant.core.asr.Recognizer`)
-and the tests' scripted doubles both satisfy them, which mypy checks.
+and the tests' scripted doubles both satisfy them, which mypy checks; :mod:`~seeing_assistant.core.factories` makes
+the real ones.
 """
 
 from __future__ import annotations
@@ -11,20 +12,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from seeing_assistant.core.asr import Audio, Transcript
+    from seeing_assistant.core.cancel import CancelToken
     from seeing_assistant.core.devices import Placement
-    from seeing_assistant.core.engine import EngineSettings
+    from seeing_assistant.core.engine_settings import EngineSettings
     from seeing_assistant.core.intake import IntakeImage
     from seeing_assistant.core.ocr import ScreenText, TextBlock
 
 TextCallback = Callable[[str], None]
-
-
-def decode_rate(new_tokens: int, time_to_first_token_s: float | None, total_s: float) -> float | None:
-    """Tokens a second after the first one, or None when too few tokens came to measure it (both engines' answers)."""
-    if time_to_first_token_s is None or new_tokens < 2:
-        return None
-    decode_s = total_s - time_to_first_token_s
-    return (new_tokens - 1) / decode_s if decode_s > 0 else None
 
 
 class AnswerLike(Protocol):
@@ -47,7 +41,7 @@ class AnswerLike(Protocol):
 
 
 class EngineLike(Protocol):
-    """Answers questions about one image at a time, streaming text; ``cancel`` may come from any thread."""
+    """Answers questions about one image at a time, streaming text; each answer stops when its own token is cancelled."""
 
     @property
     def placement(self) -> Placement | None:
@@ -61,11 +55,8 @@ class EngineLike(Protocol):
         """A new conversation about ``image`` (opaque to the caller, handed back to ``ask``)."""
 
     def ask(self, conversation: Any, question: str, on_text: TextCallback | None = None,
-            max_new_tokens: int | None = None) -> AnswerLike:
-        """Answer ``question``, calling ``on_text`` with each new piece."""
-
-    def cancel(self) -> None:
-        """Stop the answer being written."""
+            max_new_tokens: int | None = None, cancel: CancelToken | None = None) -> AnswerLike:
+        """Answer ``question``, calling ``on_text`` with each new piece; returns within 100 ms of ``cancel``."""
 
     @property
     def text_tokens_per_s(self) -> float | None:
@@ -98,24 +89,3 @@ class RecognizerLike(Protocol):
 
 EngineFactory = Callable[["EngineSettings"], EngineLike]
 RecognizerFactory = Callable[[str], RecognizerLike]  # the model id or folder -> a recogniser
-
-
-def load_engine(settings: EngineSettings) -> EngineLike:
-    """The real engine: the model server when one is chosen, else the local model.
-
-    Imported here, where it is needed, so that torch stays off the window's start-up path.
-    """
-    if settings.server is not None:
-        from seeing_assistant.core.server_engine import ServerEngine
-
-        return ServerEngine.load(settings)
-    from seeing_assistant.core.engine import Engine
-
-    return Engine.load(settings)
-
-
-def load_recognizer(model: str) -> RecognizerLike:
-    """The real speech recogniser."""
-    from seeing_assistant.core.asr import Recognizer
-
-    return Recognizer.load(model)

@@ -30,61 +30,26 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from seeing_assistant.core import intake, messages
-from seeing_assistant.core.errors import ModelUnavailableError, short_reason
+from seeing_assistant.core.engine_settings import ServerSettings
+from seeing_assistant.core.errors import ServerError, short_reason
 from seeing_assistant.core.intake import IntakeImage
-from seeing_assistant.core.seams import TextCallback, decode_rate
+from seeing_assistant.core.rates import decode_rate
+from seeing_assistant.core.seams import TextCallback
 
 if TYPE_CHECKING:
     from PIL import Image
 
-    from seeing_assistant.core.engine import EngineSettings
+    from seeing_assistant.core.engine_settings import EngineSettings
 
-DEFAULT_READ_TIMEOUT_S = 120  # the longest silence while a server thinks (a big model's first token on a busy GPU)
 CONNECT_TIMEOUT_S = 10
 # LLaVA-1.5 sees 336 px; the other vision models served today (Qwen2-VL, Gemma 3, SmolVLM, LLaVA-NeXT) read 768 to
 # 1024 px. A bigger picture only makes the request larger (and risks a 413), so send what the model can use.
 LLAVA_15_SIDE = 336
 DEFAULT_SIDE = 1024
 PROBE_SIDE = 64  # the small picture of the "does it see images" probe
-
-
-class ServerError(ModelUnavailableError):
-    """The model server cannot be reached, refused the request, or broke off: one sentence, exit code 3."""
-
-
-@dataclass(frozen=True)
-class ServerSettings:
-    """Where the server is and how to talk to it; the API key is never shown in a repr or a log."""
-
-    url: str
-    model: str = ""  # empty: the one the server serves (the first, when it serves several)
-    api_key: str | None = field(default=None, repr=False)
-    read_timeout_s: float = DEFAULT_READ_TIMEOUT_S
-    ca_file: str = ""  # a PEM file of the certificate authority of a private certificate
-
-    @property
-    def base_url(self) -> str:
-        """The address as requests use it (see :func:`normalised`)."""
-        return normalised(self.url)
-
-
-def normalised(url: str) -> str:
-    """The base address: no trailing slash, ``http://`` when no scheme was written, ``/v1`` when there is no path.
-
-    "localhost:8000", "http://localhost:8000/" and "http://localhost:8000/v1/" all become
-    "http://localhost:8000/v1". A path the user wrote (a proxy's "/ollama/v1") is kept as written.
-    """
-    text = url.strip()
-    if "://" not in text:
-        text = "http://" + text
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ServerError(messages.SERVER_BAD_ADDRESS.format(url=url.strip()))
-    path = parts.path.rstrip("/") or "/v1"
-    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
 
 def sized_picture(picture: Image.Image, model: str, fit: str = "pad") -> Image.Image:

@@ -14,8 +14,8 @@ import threading
 from typing import Any
 
 from seeing_assistant.core import messages
-from seeing_assistant.core.errors import BadInputError
-from seeing_assistant.core.server_engine import DEFAULT_READ_TIMEOUT_S, ServerError, ServerSettings, normalised
+from seeing_assistant.core.engine_settings import DEFAULT_READ_TIMEOUT_S, ServerSettings, normalised
+from seeing_assistant.core.errors import BadInputError, ServerError
 
 SERVICE = "seeing-assistant"  # the keyring's service name; each key is filed under the server's address
 LOCAL = "local"

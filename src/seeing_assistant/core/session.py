@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from seeing_assistant.core import grounding, messages
-from seeing_assistant.core.engine import EngineSettings
+from seeing_assistant.core.engine_settings import EngineSettings
 from seeing_assistant.core.errors import BadInputError, SeeingAssistantError, unexpected
 from seeing_assistant.core.intake import IntakeImage
 from seeing_assistant.core.ocr import OcrUnavailableError, ScreenText, TextBlock, spoken_block

@@ -10,7 +10,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QProgressBar
 
 from seeing_assistant.core import messages, servers, settings
-from seeing_assistant.core.engine import EngineSettings
+from seeing_assistant.core.engine_settings import EngineSettings
 from seeing_assistant.core.intake import IntakeImage
 from seeing_assistant.core.seams import EngineFactory, RecognizerFactory, TextReaderLike
 from seeing_assistant.core.session import Reply

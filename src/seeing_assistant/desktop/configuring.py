@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from seeing_assistant.core import launcher, messages, servers, settings
-from seeing_assistant.core.engine import EngineSettings
+from seeing_assistant.core.engine_settings import EngineSettings
 from seeing_assistant.qt_signals import emit
 
 if TYPE_CHECKING:

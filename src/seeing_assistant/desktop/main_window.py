@@ -29,8 +29,9 @@ from PySide6.QtWidgets import (
 
 from seeing_assistant import speech
 from seeing_assistant.core import actions, messages, servers, settings, tasks
+from seeing_assistant.core.factories import load_engine, load_recognizer
 from seeing_assistant.core.intake import IntakeImage
-from seeing_assistant.core.seams import EngineFactory, RecognizerFactory, TextReaderLike, load_engine, load_recognizer
+from seeing_assistant.core.seams import EngineFactory, RecognizerFactory, TextReaderLike
 from seeing_assistant.desktop import configuring
 from seeing_assistant.desktop.answering import Answerer
 from seeing_assistant.desktop.capturing import Capturer, bring_to_front

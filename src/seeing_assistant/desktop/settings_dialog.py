@@ -263,7 +263,7 @@ class SettingsDialog(QDialog):
             self.announce(messages.SERVER_TESTING.format(url=server.base_url), False)
 
         def work() -> None:
-            from seeing_assistant.core.engine import EngineSettings
+            from seeing_assistant.core.engine_settings import EngineSettings
             from seeing_assistant.core.server_engine import ServerEngine
 
             try:

@@ -16,17 +16,11 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from seeing_assistant.core import messages
 from seeing_assistant.core.asr import Audio
-from seeing_assistant.core.engine import EngineSettings
+from seeing_assistant.core.engine_settings import EngineSettings
 from seeing_assistant.core.errors import SeeingAssistantError, short_reason, unexpected
+from seeing_assistant.core.factories import load_engine, load_recognizer
 from seeing_assistant.core.intake import IntakeImage
-from seeing_assistant.core.seams import (
-    EngineFactory,
-    RecognizerFactory,
-    RecognizerLike,
-    TextReaderLike,
-    load_engine,
-    load_recognizer,
-)
+from seeing_assistant.core.seams import EngineFactory, RecognizerFactory, RecognizerLike, TextReaderLike
 from seeing_assistant.core.session import AssistantSession, Reply
 from seeing_assistant.qt_signals import emit
 
