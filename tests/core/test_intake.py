@@ -2,15 +2,17 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image
+from PIL import EpsImagePlugin, Image
 
 from seeing_assistant.core import intake
 from seeing_assistant.core.errors import BadInputError
 from tests.support.cli import png_claiming_size
+from tests.support.ghostscript import eps_file, stand_in_ghostscript
 
 
 def save(image: Image.Image, path: Path, **options: Any) -> Path:
@@ -265,3 +267,41 @@ def test_from_pil_leaves_the_callers_image_untouched() -> None:
     result = intake.from_pil(image)
     assert result.image.size == (intake.MAX_SIDE, 2048)
     assert image.size == (6000, 3000), "a pasted or grabbed image must not be shrunk under its owner"
+
+
+def test_only_the_promised_formats_are_opened_and_ghostscript_never_runs(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    ran = stand_in_ghostscript(tmp_path, monkeypatch)
+    eps = eps_file(tmp_path / "drawing.png")  # the name says PNG: the bytes are what counts
+    # Without the gate Pillow would run the stand-in: the test can tell when the gate is gone.
+    with pytest.raises((OSError, subprocess.CalledProcessError)), Image.open(eps) as unguarded:
+        unguarded.load()
+    assert ran.exists()
+    ran.unlink()
+    monkeypatch.setattr(EpsImagePlugin, "gs_binary", None)
+    for load in (lambda: intake.load_path(eps), lambda: intake.load_bytes(eps.read_bytes()),
+                 lambda: intake.read_stream(io.BytesIO(eps.read_bytes()))):
+        with pytest.raises(BadInputError) as refused:
+            load()
+        assert str(refused.value).endswith("is not an image this app can read: give a PNG, JPEG, GIF, BMP, TIFF or "
+                                           "WebP file.")
+    assert not ran.exists(), ran.read_text()
+
+
+@pytest.mark.parametrize(("extension", "options"), [
+    ("png", {}), ("jpg", {}), ("gif", {}), ("bmp", {}), ("tif", {}), ("webp", {}),
+    ("jpg", {"format": "MPO", "save_all": True}),  # a phone's multi-picture photo is a JPEG too
+])
+def test_every_promised_format_still_opens(tmp_path: Path, extension: str, options: dict[str, Any]) -> None:
+    image = Image.new("RGB", (64, 48), "navy")
+    image.paste((250, 140, 20), (0, 0, 32, 48))
+    result = intake.load_path(save(image, tmp_path / f"picture.{extension}", **options))
+    assert result.image.size == (64, 48) and not result.is_blank
+
+
+@pytest.mark.parametrize("format_name", ["ICO", "TGA", "PCX", "PPM"])
+def test_a_format_pillow_knows_but_the_app_does_not_promise_is_refused(tmp_path: Path, format_name: str) -> None:
+    path = save(Image.new("RGB", (32, 32), "green"), tmp_path / "picture.img", format=format_name)
+    assert Image.open(path).format == format_name  # Pillow itself would open it
+    with pytest.raises(BadInputError, match="is not an image this app can read"):
+        intake.load_path(path)

@@ -29,6 +29,10 @@ MAX_PIXELS = 90_000_000
 MAX_SIDE = 4096
 # A colour image whose channels all vary by no more than this is blank (JPEG noise included).
 BLANK_TOLERANCE = 6
+# The formats the app promises, and the only Pillow decoders that ever see a user's bytes. Pillow knows dozens more;
+# some run other programs (EPS is rendered by Ghostscript, found on PATH) or parse rarely audited formats, so a
+# file that is none of these is refused before any other decoder looks at it. JPEG includes a phone's MPO photos.
+FORMATS = ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP")
 
 # Reference colours for naming a blank image; the nearest one names it.
 _COLOURS: dict[str, tuple[int, int, int]] = {
@@ -211,7 +215,7 @@ def _decode(stream: BinaryIO, source: str) -> IntakeImage:
         # Our own pixel limit (checked below, from the header) replaces Pillow's warning; its hard error stays.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
-            image = Image.open(stream)
+            image = Image.open(stream, formats=FORMATS)
         except UnidentifiedImageError:
             raise BadInputError(messages.NOT_AN_IMAGE.format(source=source)) from None
         except Image.DecompressionBombError:
