@@ -88,15 +88,14 @@ def test_a_picture_with_no_text_says_so_and_a_blank_one_is_blank() -> None:
 def test_a_stopped_read_is_not_kept_and_reads_again() -> None:
     reader = StandInReader()
     session = AssistantSession(lambda _: ScriptedEngine(), EngineSettings(), reader=reader)
-    session.begin(a_screen())
-    session.supersede(1)
+    first = session.begin(a_screen())
 
     def stop_after_first(piece: str) -> None:
-        session.supersede(2)
+        session.new_request()
 
-    reply = session.read_text(stop_after_first, request_id=1)
+    reply = session.read_text(stop_after_first, first)
     assert reply.is_cancelled and reply.text == "Top bar:\nFile Edit View"
-    assert session.read_text().text.endswith("48.50 EUR") and reader.reads == 2
+    assert session.read_text(request=session.current).text.endswith("48.50 EUR") and reader.reads == 2
 
 
 def test_the_first_question_about_a_screen_carries_its_text_before_the_question() -> None:
@@ -107,7 +106,8 @@ def test_the_first_question_about_a_screen_carries_its_text_before_the_question(
     session.ask("What is the total?")
     session.ask("And the invoice number?")
     first, follow_up = engine.asked[0][1], engine.asked[1][1]
-    assert first == f"{grounding.HEADER}\nFile Edit View\nInvoice 2231\nTotal due: 48.50 EUR\n\nWhat is the total?"
+    assert first == (f"{grounding.HEADER}\n<screen_text>\nFile Edit View\nInvoice 2231\nTotal due: 48.50 EUR\n"
+                     "</screen_text>\n\nWhat is the total?")
     assert follow_up == "And the invoice number?"  # the text is already in the conversation
 
 
@@ -141,7 +141,7 @@ def test_long_text_is_cut_to_the_budget_keeping_the_lines_the_question_is_about(
     lines = [f"Row {number}: nothing much here at all" for number in range(60)] + ["Balance: 1,204.17 on account 88"]
     text = screen_text(("left column", lines[:30]), ("main area", lines[30:]))
     prompt = grounding.grounded("What is the balance?", text, budget_tokens=40)
-    kept = prompt.split("\n")[1:-2]
+    kept = prompt.split("\n")[2:-3]
     assert "Balance: 1,204.17 on account 88" in kept
     assert sum(len(line) + 1 for line in kept) <= 40 * grounding.CHARACTERS_PER_TOKEN
     assert kept[:-1] == [line for line in lines[30:60] if line in kept]  # the main area next, in reading order
@@ -158,14 +158,14 @@ def test_the_active_windows_text_is_kept_first_then_the_lines_the_question_is_ab
     text = ScreenText([page, chat, balance], (1920, 1080))
     chat_window = (980, 0, 1900, 420)
     prompt = grounding.grounded("What is the balance?", text, budget_tokens=120, focus=chat_window)
-    kept = prompt.split("\n")[1:-2]
+    kept = prompt.split("\n")[2:-3]
     assert sum(len(line) + 1 for line in kept) <= 120 * grounding.CHARACTERS_PER_TOKEN
     assert [line for line in kept if line.startswith("Chat")] == [line.text for line in chat.lines]  # all of it
     assert "Balance: 1,204.17" in kept  # then the question's line, then as much of the page as fits
     assert 0 < sum(line.startswith("Page") for line in kept) < 40
     assert kept == [line.text for line in text.lines if line.text in kept]  # in reading order
     # Without an active window, the question's line and the main area come first, and the chat is cut.
-    unfocused = grounding.grounded("What is the balance?", text, budget_tokens=120).split("\n")[1:-2]
+    unfocused = grounding.grounded("What is the balance?", text, budget_tokens=120).split("\n")[2:-3]
     assert "Balance: 1,204.17" in unfocused and not any(line.startswith("Chat") for line in unfocused)
 
 
@@ -200,7 +200,7 @@ def test_a_slow_model_is_asked_without_the_text_and_a_fast_one_with_it() -> None
     page = screen_text(("main area", [f"Line {number} of the letter, with a few more words" for number in range(80)]))
     assert asked_by(20.0, page) == "What does line 3 say?"
     asked, budget = asked_by(300.0, page), 600 - grounding.header_tokens()
-    kept = asked.split("\n")[1:-2]
+    kept = asked.split("\n")[2:-3]
     assert asked.startswith(grounding.HEADER) and "Line 3 of the letter, with a few more words" in kept
     assert 0.9 * budget * 3 < sum(len(line) + 1 for line in kept) <= budget * grounding.CHARACTERS_PER_TOKEN
 
