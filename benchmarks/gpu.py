@@ -35,6 +35,7 @@ from typing import Any
 from tests.support.random_models import TINY, ModelSize, build_llava_processor, llava_config, suppress_breaking_tokens
 
 from benchmarks.engine import screenshot, summary
+from seeing_assistant.core.cancel import CancelToken
 
 # llava-hf/llava-1.5-7b-hf: CLIP ViT-L/14-336 (24 layers, 1024 wide) and Llama-2-7B (32 layers, 4096 wide).
 SEVEN_B = ModelSize(vocab_size=32000, vision_hidden=1024, vision_layers=24, vision_heads=16, text_hidden=4096,
@@ -148,13 +149,16 @@ def app_first_audio(model: Any, processor: Any, device: str, runs: int, folder: 
         requested = time.perf_counter()
         image = intake.from_pil(raw, source="screenshot")
 
-        def on_text(piece: str, speaker: Any = speaker, first_sample: dict[str, float] = first_sample) -> None:
+        stop = CancelToken()  # this answer's own Stop, pressed once the first audio is out
+
+        def on_text(piece: str, speaker: Any = speaker, first_sample: dict[str, float] = first_sample,
+                    stop: CancelToken = stop) -> None:
             speaker.feed(piece)
             if first_sample:
-                engine.cancel()
+                stop.cancel()
 
         engine.ask(engine.start(image), QUESTION, on_text=on_text, max_new_tokens=60, min_new_tokens=60,
-                   logits_processor=[full_stops(processor.tokenizer)])
+                   logits_processor=[full_stops(processor.tokenizer)], cancel=stop)
         speaker.finish()
         deadline = time.perf_counter() + 60
         while not first_sample and time.perf_counter() < deadline:

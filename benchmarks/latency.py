@@ -45,6 +45,7 @@ from tests.support.random_models import MID, TINY, build_llava, build_smolvlm
 
 from benchmarks import server
 from benchmarks.engine import screenshot, summary
+from seeing_assistant.core.cancel import CancelToken
 
 ANSWER_TOKENS = 200
 SENTENCE_TOKENS = 12
@@ -90,13 +91,15 @@ def time_to_first_audio(engine: Any, raw_image: Any, speaker: Any, output: Any, 
     requested = time.perf_counter()
     image = intake.from_pil(raw_image, source="screenshot")
 
+    stop = CancelToken()  # this answer's own Stop, pressed once the first audio is out
+
     def on_text(piece: str) -> None:
         speaker.feed(piece)
         if output.audio_started_at is not None:
-            engine.cancel()
+            stop.cancel()
 
     engine.ask(engine.start(image), QUESTION, on_text=on_text, max_new_tokens=ANSWER_TOKENS,
-               min_new_tokens=ANSWER_TOKENS, logits_processor=[forcer])
+               min_new_tokens=ANSWER_TOKENS, logits_processor=[forcer], cancel=stop)
     deadline = time.perf_counter() + 60
     while output.audio_started_at is None and time.perf_counter() < deadline:
         time.sleep(0.001)
@@ -143,8 +146,9 @@ def app_first_token(worker: Any, raw_image: Any, request_id: int, tokens: int) -
     QTimer.singleShot(120000, loop.quit)
     requested = time.perf_counter()
     image = intake.from_pil(raw_image, source="screenshot")
-    worker.supersede(request_id)
-    worker.answer_requested.emit(Request(request_id, QUESTION, image, tokens))
+    ticket = worker.session.new_request(image)  # the session's numbering: the replies carry its number
+    request_id = ticket.id
+    worker.answer_requested.emit(Request(ticket, QUESTION, image, tokens))
     loop.exec()
     worker.chunk.disconnect(receiver.chunk)
     worker.finished.disconnect(receiver.finished)
@@ -244,9 +248,10 @@ def app_stages(worker: Any, clock: StageClock, raw_image: Any, request_id: int) 
     clock.marks["requested"] = time.perf_counter()
     image = intake.from_pil(raw_image, source="screenshot")
     clock.marks["intake_done"] = time.perf_counter()
-    worker.supersede(request_id)
+    ticket = worker.session.new_request(image)  # the session's numbering: the replies carry its number
+    request_id = ticket.id
     clock.marks["emitted"] = time.perf_counter()
-    worker.answer_requested.emit(Request(request_id, QUESTION, image, 8))
+    worker.answer_requested.emit(Request(ticket, QUESTION, image, 8))
     loop.exec()
     worker.chunk.disconnect(receiver.chunk)
     worker.finished.disconnect(receiver.finished)
@@ -264,16 +269,18 @@ def speaker_stage(engine: Any, raw_image: Any, speaker: Any, output: Any, length
     output.wait(5)
     fed: dict[str, float] = {}
 
+    stop = CancelToken()  # this answer's own Stop, pressed once the first audio is out
+
     def on_text(piece: str) -> None:
         speaker.feed(piece)
         if "." in piece:
             fed.setdefault("sentence", time.perf_counter())
         if output.audio_started_at is not None:
-            engine.cancel()
+            stop.cancel()
 
     engine.ask(engine.start(intake.from_pil(raw_image, source="screenshot")), QUESTION, on_text=on_text,
                max_new_tokens=40, min_new_tokens=40,
-               logits_processor=[sentence_forcer(engine.processor.tokenizer, length)])
+               logits_processor=[sentence_forcer(engine.processor.tokenizer, length)], cancel=stop)
     deadline = time.perf_counter() + 60
     while output.audio_started_at is None and time.perf_counter() < deadline:
         time.sleep(0.001)
@@ -328,14 +335,16 @@ def small_model_first_audio(folder: Path, runs: int, speaker: Any, output: Any) 
         output.wait(5)
         requested = time.perf_counter()
 
-        def on_text(piece: str) -> None:
+        stop = CancelToken()  # this answer's own Stop, pressed once the first audio is out
+
+        def on_text(piece: str, stop: CancelToken = stop) -> None:
             speaker.feed(piece)
             if output.audio_started_at is not None:
-                engine.cancel()
+                stop.cancel()
 
         image = intake.from_pil(raw, source="screenshot")
         answer = engine.ask(engine.start(image), QUESTION, on_text=on_text, max_new_tokens=40, min_new_tokens=40,
-                            logits_processor=[sentence_forcer(engine.processor.tokenizer, length)])
+                            logits_processor=[sentence_forcer(engine.processor.tokenizer, length)], cancel=stop)
         deadline = time.perf_counter() + 60
         while output.audio_started_at is None and time.perf_counter() < deadline:
             time.sleep(0.001)

@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from seeing_assistant.core import catalogue, intake, model_store
+from seeing_assistant.core.cancel import CancelToken
 from seeing_assistant.core.catalogue import CATALOGUE, CatalogueModel
 from seeing_assistant.core.engine import Conversation, Engine
 from seeing_assistant.core.engine_settings import EngineSettings
@@ -160,11 +161,14 @@ def test_a_follow_up_reuses_the_conversation_and_matches_a_fresh_run(engine: Eng
 
 
 def test_cancel_from_the_stream_stops_the_answer(engine: Engine, wide_picture: intake.IntakeImage) -> None:
+    token = CancelToken()
+
     def stop_at_first_piece(piece: str) -> None:
-        engine.cancel()
+        token.cancel()
 
     conversation = engine.start(wide_picture)
-    answer = engine.ask(conversation, "Describe it.", on_text=stop_at_first_piece, max_new_tokens=200)
+    answer = engine.ask(conversation, "Describe it.", on_text=stop_at_first_piece, max_new_tokens=200,
+                        cancel=token)
     assert answer.is_cancelled and answer.new_tokens <= 3, "generation must stop at the next decode step"
     after = engine.ask(conversation, "Describe it again.")
     assert not after.is_cancelled and after.new_tokens == ANSWER_TOKENS, "the next question answers in full"

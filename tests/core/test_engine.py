@@ -9,6 +9,7 @@ import torch
 from PIL import Image
 
 from seeing_assistant.core import intake
+from seeing_assistant.core.cancel import CancelToken
 from seeing_assistant.core.engine import Answer, Conversation, Engine
 from seeing_assistant.core.engine_settings import EngineSettings
 from seeing_assistant.core.errors import BadInputError, ModelUnavailableError
@@ -16,7 +17,8 @@ from seeing_assistant.core.errors import BadInputError, ModelUnavailableError
 
 @pytest.fixture(scope="module")
 def engine(tiny_model: Path) -> Engine:
-    return Engine.load(EngineSettings(model=str(tiny_model), max_new_tokens=24))
+    # On the CPU by name: "auto" would take a GPU where there is one, and these tests are about the CPU path.
+    return Engine.load(EngineSettings(model=str(tiny_model), device="cpu", max_new_tokens=24))
 
 
 @pytest.fixture
@@ -26,7 +28,7 @@ def picture() -> intake.IntakeImage:
     return intake.from_pil(image)
 
 
-def test_the_model_loads_on_the_cpu_in_float32(engine: Engine) -> None:
+def test_the_model_loads_on_the_cpu_in_float32_when_asked_to(engine: Engine) -> None:
     assert engine.placement.device == "cpu"
     assert engine.placement.dtype == "float32"
     assert type(engine.model).__name__ == "LlavaForConditionalGeneration"
@@ -57,10 +59,13 @@ def test_greedy_decoding_gives_the_same_answer_twice(engine: Engine, picture: in
 
 
 def test_cancel_from_the_stream_stops_within_one_step(engine: Engine, picture: intake.IntakeImage) -> None:
-    def stop_at_first_piece(piece: str) -> None:
-        engine.cancel()
+    token = CancelToken()
 
-    answer = engine.ask(engine.start(picture), "Describe it.", on_text=stop_at_first_piece, max_new_tokens=200)
+    def stop_at_first_piece(piece: str) -> None:
+        token.cancel()
+
+    answer = engine.ask(engine.start(picture), "Describe it.", on_text=stop_at_first_piece, max_new_tokens=200,
+                        cancel=token)
     assert answer.is_cancelled
     uncancelled = engine.ask(engine.start(picture), "Describe it.", max_new_tokens=200)
     assert uncancelled.new_tokens == 200
@@ -70,17 +75,75 @@ def test_cancel_from_the_stream_stops_within_one_step(engine: Engine, picture: i
 def test_cancel_from_another_thread(engine: Engine, picture: intake.IntakeImage) -> None:
     started = threading.Event()
     result: list[Answer] = []
+    token = CancelToken()
 
     def ask() -> None:
         result.append(engine.ask(engine.start(picture), "Describe it.", on_text=lambda piece: started.set(),
-                                 max_new_tokens=4000))
+                                 max_new_tokens=4000, cancel=token))
 
     worker = threading.Thread(target=ask)
     worker.start()
     assert started.wait(60)
-    engine.cancel()
+    token.cancel()
     worker.join(60)
     assert result and result[0].is_cancelled and result[0].new_tokens < 4000
+
+
+def layer_calls(model: torch.nn.Module, token: CancelToken, stop_in: str, at_call: int) -> dict[str, int]:
+    """Count the forward calls of the vision blocks and the decoder layers, and cancel ``token`` inside the
+    ``at_call``-th call of ``stop_in``'s, as a Stop from another thread lands in the middle of a pass."""
+    calls: dict[str, int] = {"vision": 0, "language": 0}
+    for name, module in model.named_modules():
+        part = "vision" if "vision" in name else "language" if "language" in name else ""
+        if not isinstance(module, torch.nn.ModuleList) or not part:
+            continue
+        for block in module:
+            def count(*_: object, part: str = part) -> None:
+                calls[part] += 1
+                if part == stop_in and calls[part] == at_call:
+                    token.cancel()
+
+            block.register_forward_hook(count)
+    return calls
+
+
+@pytest.mark.parametrize("stage", ["vision", "language"])
+def test_a_stop_inside_the_first_pass_ends_it_at_the_next_block(tiny_model: Path, picture: intake.IntakeImage,
+                                                                 stage: str) -> None:
+    engine = Engine.load(EngineSettings(model=str(tiny_model), device="cpu", max_new_tokens=24))
+    token = CancelToken()
+    calls = layer_calls(engine.model, token, stage, at_call=1)
+    pieces: list[str] = []
+    conversation = engine.start(picture)
+    answer = engine.ask(conversation, "Describe it.", on_text=pieces.append, cancel=token)
+    assert answer.is_cancelled and answer.new_tokens == 0 and pieces == []
+    # Stopped in the image's first encoder block: neither its second block nor the language model ran; stopped in
+    # the prefill's first layer: its second layer never ran.
+    assert calls[stage] == 1
+    if stage == "vision":
+        assert calls["language"] == 0
+    after = engine.ask(conversation, "Describe it.")
+    assert not after.is_cancelled and after.new_tokens == 24, "the cache of a cut pass is not reused"
+
+
+def test_a_request_stopped_before_it_reached_the_engine_reads_nothing(engine: Engine,
+                                                                       picture: intake.IntakeImage) -> None:
+    token = CancelToken()
+    token.cancel()  # Stop came while the picture's text was read: the engine must not clear it and answer
+    answer = engine.ask(engine.start(picture), "Describe it.", cancel=token)
+    assert answer.is_cancelled and answer.new_tokens == 0 and answer.text == ""
+    assert engine.ask(engine.start(picture), "Describe it.").new_tokens == 24, "only that request was stopped"
+
+
+def test_the_stop_checks_can_be_taken_out_and_put_back(engine: Engine, picture: intake.IntakeImage) -> None:
+    with_checks = engine.ask(engine.start(picture), "Describe it.").text
+    engine.has_stop_checks = False
+    try:
+        assert not engine.has_stop_checks
+        assert engine.ask(engine.start(picture), "Describe it.").text == with_checks
+    finally:
+        engine.has_stop_checks = True
+    assert engine.has_stop_checks
 
 
 def test_a_follow_up_reuses_the_image_and_matches_a_fresh_run(engine: Engine, picture: intake.IntakeImage) -> None:
@@ -151,6 +214,7 @@ def test_quantize_without_bitsandbytes_or_gpu_is_explained(tiny_model: Path) -> 
         Engine.load(EngineSettings(model=str(tiny_model), quantize="4bit"))
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has the device the test asks for")
 def test_an_absent_device_is_explained(tiny_model: Path) -> None:
     with pytest.raises(BadInputError, match=r"The device cuda is not available"):
         Engine.load(EngineSettings(model=str(tiny_model), device="cuda"))

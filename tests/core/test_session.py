@@ -73,21 +73,20 @@ def test_a_model_that_failed_to_load_is_told_to_every_later_question(tmp_path: P
 def test_a_superseded_request_stops_streaming_and_is_reported_cancelled(tmp_path: Path) -> None:
     engine = ScriptedEngine(words=["word "] * 50)
     session = AssistantSession(lambda _: engine, EngineSettings())
-    session.begin(intake.load_path(picture(tmp_path)))
+    request = session.begin(intake.load_path(picture(tmp_path)))
     pieces: list[str] = []
 
     def on_text(piece: str) -> None:
         pieces.append(piece)
         if len(pieces) == 3:
-            session.supersede(2)  # a newer request came in (the window's Stop, or a new Describe)
+            session.new_request()  # a newer request came in (a new Describe, a question)
 
-    session.supersede(1)  # the request being asked is the newest
-    reply = session.ask("Describe it.", on_text, request_id=1)
+    reply = session.ask("Describe it.", on_text, request)
     assert reply.is_cancelled and len(pieces) == 3
     stopped = AssistantSession(lambda _: engine, EngineSettings())
     stopped.begin(intake.load_path(picture(tmp_path)))
     stopped.stop()  # Ctrl+C while the model was still loading: nothing is answered
-    assert stopped.ask("Describe it.", request_id=0).is_cancelled
+    assert stopped.ask("Describe it.").is_cancelled
 
 
 def test_an_answer_stopped_part_way_is_what_repeat_says_and_copy_copies(tmp_path: Path) -> None:

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtGui import QAccessible
+from PySide6.QtCore import QPoint
+from PySide6.QtGui import QAccessible, QColor, QGuiApplication
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
@@ -47,6 +48,18 @@ def make_window(qtbot: QtBot) -> Iterator[Callable[..., MainWindow]]:
     for window in made:
         window.close()
         assert window.answers.engine_thread.isFinished()
+
+
+def wait_painted(qtbot: QtBot, widget: QWidget, colour: QColor | None = None, timeout: int = 5000) -> None:
+    """Wait until the X server shows ``widget``'s background (or ``colour``) on the screen, as a capture sees it."""
+    wanted = colour or widget.palette().color(widget.backgroundRole())
+    corner = widget.mapToGlobal(QPoint(2, 2))
+
+    def shown() -> bool:
+        image = QGuiApplication.primaryScreen().grabWindow(0, corner.x(), corner.y(), 1, 1).toImage()
+        return image.pixelColor(0, 0).rgb() == wanted.rgb()
+
+    qtbot.waitUntil(shown, timeout=timeout)
 
 
 def wait_done(qtbot: QtBot, window: MainWindow, timeout: int = 30000) -> None:

@@ -3,11 +3,13 @@ end to end; real screenshots, a real clipboard (xclip), drop events, settings fi
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +17,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPointF, QSize, Qt, QUrl
-from PySide6.QtGui import QAccessible, QDragEnterEvent, QDropEvent, QFont, QGuiApplication, QImage
+from PySide6.QtGui import QAccessible, QColor, QDragEnterEvent, QDropEvent, QFont, QGuiApplication, QImage
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QApplication,
@@ -29,10 +31,11 @@ from pytestqt.qtbot import QtBot
 
 from seeing_assistant import speech
 from seeing_assistant.core import actions, grounding, messages, settings
+from seeing_assistant.core.engine_settings import EngineSettings
 from seeing_assistant.core.factories import load_engine
 from seeing_assistant.core.ocr import TextReader
 from seeing_assistant.desktop.main_window import MainWindow, SettingsDialog
-from tests.desktop.conftest import wait_done
+from tests.desktop.conftest import wait_done, wait_painted
 from tests.support.audio_lab import PrivatePulse, Recorder
 from tests.support.cli import ARTIFACTS, COMMAND, SHOW_IMAGE, launched_app
 from tests.support.fakes import ScriptedEngine, ScriptedFactory, picture
@@ -82,7 +85,7 @@ def test_controls_carry_exactly_the_names_a_screen_reader_reads(make_window: Cal
 
 
 def test_large_text_and_high_contrast_keep_everything_readable(qtbot: QtBot) -> None:
-    from PySide6.QtGui import QColor, QPalette
+    from PySide6.QtGui import QPalette
 
     application = QApplication.instance()
     assert isinstance(application, QApplication)
@@ -223,7 +226,8 @@ def test_stop_and_escape_end_the_answer_and_the_speech_at_once(make_window: Call
     assert window.answers.answering_id is None and window.status.text() == messages.ANSWER_STOPPED
     assert window.voice.speaker.stops == stops + 1
     words_then = window.conversation.toPlainText().count("word.")
-    qtbot.wait(300)
+    qtbot.waitUntil(lambda: len(engine.answered) == len(engine.asked) == 1, timeout=5000)  # the engine stopped
+    QApplication.processEvents()  # any piece it sent before it stopped has been delivered
     assert window.conversation.toPlainText().count("word.") == words_then  # nothing more arrived
     assert words_then < 500
 
@@ -236,10 +240,48 @@ def test_ten_quick_presses_give_one_answer(make_window: Callable[..., MainWindow
     for _ in range(10):
         window.capturer.path(path)
     wait_done(qtbot, window)
-    qtbot.wait(500)
+    qtbot.waitUntil(lambda: len(engine.answered) == len(engine.asked), timeout=5000)
+    QApplication.processEvents()
     assert window.conversation.toPlainText().count("Assistant:") == 1
     assert window.conversation.toPlainText().endswith("It says OK.")
-    assert len(engine.asked) <= 2  # the first may have started before the others superseded it
+    # However many the engine's thread began before the next press came, each was stopped by it: one answer ran.
+    assert [answer.is_cancelled for answer in engine.answered] == [True] * (len(engine.answered) - 1) + [False]
+
+
+def test_a_question_after_a_stopped_describe_goes_to_the_picture_just_announced(
+        make_window: Callable[..., MainWindow], tmp_path: Path, qtbot: QtBot) -> None:
+    # Describe B while a new model loads, Stop, type a question: the answer must be about B, which the preview
+    # shows and the status announced, not about A; B never reached the model, so it goes with the question.
+    engine = ScriptedEngine(delay=0.01)
+    loading = threading.Event()
+    loads: list[str] = []
+
+    def factory(chosen: EngineSettings) -> ScriptedEngine:
+        loads.append(chosen.model)
+        if len(loads) > 1:
+            assert loading.wait(30)
+        return engine
+
+    window = make_window(factory=factory)
+    first, second = (picture(tmp_path, f"{name}.png", colour=colour)
+                     for name, colour in (("a", (200, 30, 30)), ("b", (30, 200, 30))))
+    window.capturer.path(str(first))
+    wait_done(qtbot, window)
+    window.apply_settings(dataclasses.replace(window.settings, model="example/another-model"))
+    qtbot.waitUntil(lambda: len(loads) == 2, timeout=5000)
+    window.capturer.path(str(second))
+    assert window.status.text() == messages.DESCRIBING.format(source=window.image.source if window.image else "")
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    assert window.status.text() == messages.ANSWER_STOPPED
+    qtbot.keyClicks(window.question, "What colour is it?")
+    qtbot.keyClick(window.question, Qt.Key.Key_Return)
+    loading.set()
+    qtbot.waitUntil(lambda: len(engine.asked) == 2, timeout=10000)
+    wait_done(qtbot, window)
+    image, question, earlier = engine.asked[-1]
+    assert question == "What colour is it?" and earlier == []
+    assert image.image.getpixel((300, 190)) == (30, 200, 30), "the question went to the picture before"
+    assert image is window.image
 
 
 def test_closing_mid_answer_shuts_down_cleanly(qtbot: QtBot, tmp_path: Path) -> None:
@@ -340,7 +382,7 @@ def test_describe_screen_takes_the_window_out_of_the_picture_without_moving_the_
     qtbot.addWidget(other)
     with qtbot.waitExposed(other):
         other.show()
-    qtbot.wait(200)
+    wait_painted(qtbot, other, QColor(250, 120, 0))
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow, timeout=5000)
     focus_moves: list[object] = []
@@ -587,7 +629,7 @@ def test_read_screen_text_reads_another_window_in_reading_order_without_the_mode
     qtbot.addWidget(other)
     with qtbot.waitExposed(other):
         other.show()
-    qtbot.wait(200)
+    wait_painted(qtbot, other)
     window.perform(actions.READ_TEXT.id)  # the global chord's, the tray's and `trigger read-text`'s way in
     wait_done(qtbot, window)
     shown = window.conversation.toPlainText()

@@ -54,9 +54,9 @@ def test_a_question_is_answered_in_pieces_and_then_as_a_whole(
     pieces: list[str] = []
     worker.started.connect(started.append)
     worker.chunk.connect(lambda request_id, piece: pieces.append(piece))
-    worker.supersede(1)
+    image = intake.load_path(picture(tmp_path))
     with qtbot.waitSignal(worker.finished, timeout=10000) as blocker:
-        worker.answer_requested.emit(Request(1, "What is on the screen?", intake.load_path(picture(tmp_path))))
+        worker.answer_requested.emit(Request(worker.session.new_request(image), "What is on the screen?", image))
     request_id, reply = blocker.args
     assert request_id == 1 and started == [1]
     assert isinstance(reply, Reply) and reply.text == "A window with a button. It says OK."
@@ -72,11 +72,12 @@ def test_a_request_superseded_before_it_starts_is_dropped(
     started: list[int] = []
     worker.started.connect(started.append)
     image = intake.load_path(picture(tmp_path))
-    worker.supersede(1)
-    worker.supersede(2)
+    first = worker.session.new_request(image)
+    second = worker.session.new_request(image)
+    assert first.token.is_cancelled and not second.token.is_cancelled
     with qtbot.waitSignal(worker.finished, timeout=10000) as blocker:
-        worker.answer_requested.emit(Request(1, "Describe it.", image))
-        worker.answer_requested.emit(Request(2, "Read the text.", image))
+        worker.answer_requested.emit(Request(first, "Describe it.", image))
+        worker.answer_requested.emit(Request(second, "Read the text.", image))
     assert blocker.args[0] == 2
     assert started == [2]
     assert [question for _, question, _ in engine.asked] == ["Read the text."]
@@ -89,7 +90,7 @@ def test_a_model_that_cannot_load_is_told_now_and_again_at_the_next_question(
 
     worker = start_worker(missing)
     assert load(qtbot, worker, "load_failed") == NOT_HERE
-    worker.supersede(1)
+    image = intake.load_path(picture(tmp_path))
     with qtbot.waitSignal(worker.failed, timeout=10000) as blocker:
-        worker.answer_requested.emit(Request(1, "Describe it.", intake.load_path(picture(tmp_path))))
+        worker.answer_requested.emit(Request(worker.session.new_request(image), "Describe it.", image))
     assert blocker.args == [1, NOT_HERE]

@@ -3,14 +3,13 @@ Protocol), and a picture to describe."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from PIL import Image
 
+from seeing_assistant.core.cancel import CancelToken
 from seeing_assistant.core.engine_settings import EngineSettings
 from seeing_assistant.core.intake import IntakeImage
 
@@ -33,7 +32,10 @@ class ScriptedConversation:
 
 
 class ScriptedEngine:
-    """Answers with fixed words, ``delay`` seconds apart, and honours cancel like the real engine."""
+    """Answers with fixed words, ``delay`` seconds apart, and ends when the request's own token is cancelled.
+
+    It keeps no cancel state of its own: a Stop is the caller's token, given with each question, as the Protocol says.
+    """
 
     placement = None
     load_s = 0.0
@@ -44,31 +46,28 @@ class ScriptedEngine:
         self.words = words or ["A ", "window ", "with ", "a ", "button. ", "It ", "says ", "OK."]
         self.delay = delay
         self.asked: list[tuple[IntakeImage, str, list[tuple[str, str]]]] = []
-        self._cancel = threading.Event()
+        self.answered: list[ScriptedAnswer] = []  # answers that have ended (in full or stopped): the worker is free
 
     def start(self, image: IntakeImage) -> ScriptedConversation:
         return ScriptedConversation(image)
-
-    def cancel(self) -> None:
-        self._cancel.set()
 
     def close(self) -> None:
         pass
 
     def ask(self, conversation: ScriptedConversation, question: str, on_text: Callable[[str], None] | None = None,
-            max_new_tokens: int | None = None) -> ScriptedAnswer:
-        self._cancel.clear()
+            max_new_tokens: int | None = None, cancel: CancelToken | None = None) -> ScriptedAnswer:
+        token = cancel or CancelToken()
         self.asked.append((conversation.image, question, list(conversation.turns)))
         text = ""
         for word in self.words:
-            if self._cancel.is_set():
+            if token.wait(self.delay) if self.delay else token.is_cancelled:
                 break
-            time.sleep(self.delay)
             text += word
             if on_text is not None:
                 on_text(word)
         conversation.turns.append((question, text.strip()))
-        return ScriptedAnswer(text.strip(), self._cancel.is_set(), len(text.split()))
+        self.answered.append(ScriptedAnswer(text.strip(), token.is_cancelled, len(text.split())))
+        return self.answered[-1]
 
 
 class ScriptedFactory:

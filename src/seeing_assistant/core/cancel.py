@@ -53,7 +53,7 @@ class CancelToken:
         return self._event.wait(timeout)
 
     def on_cancel(self, callback: Callable[[], None]) -> Callable[[], None]:
-        """Run ``callback`` when the request is cancelled (now, if it already is); returns a function that forgets it."""
+        """Run ``callback`` when the request is cancelled (now, if it already is); returns a function to forget it."""
         with self._lock:
             if not self._event.is_set():
                 self._callbacks.append(callback)

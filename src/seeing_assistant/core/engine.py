@@ -1,19 +1,22 @@
 """The model engine: load an image-text-to-text model offline and stream answers about one image at a time.
 
 Qt-free and thread-agnostic: the caller runs ``ask`` wherever it likes (the CLI's main thread, a GUI worker) and
-receives text pieces through a callback; ``cancel`` may be called from any thread and stops generation within one
-decode step. Follow-up questions reuse the key/value cache of the image and earlier turns.
+receives text pieces through a callback. Each ``ask`` carries its request's :class:`~seeing_assistant.core.cancel.
+CancelToken`: the token is checked before every block of the model (each decoder layer and vision-encoder block, so
+also inside the prefill and the image's encoding) and between tokens, so a Stop from any thread ends the answer
+within one block's time. Follow-up questions reuse the key/value cache of the image and earlier turns.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from seeing_assistant.core import devices, intake, messages, model_store
+from seeing_assistant.core.cancel import Cancelled, CancelToken
 from seeing_assistant.core.engine_settings import EngineSettings
 from seeing_assistant.core.errors import BadInputError, ModelUnavailableError, SeeingAssistantError, short_reason
 from seeing_assistant.core.intake import IntakeImage
@@ -96,7 +99,8 @@ class Engine:
         self.placement = placement
         self.load_s = load_s
         self.text_tokens_per_s: float | None = None  # how fast it reads a prompt's text here (see load)
-        self._cancel = threading.Event()
+        self._token: CancelToken | None = None  # the request being answered; its Stop is checked in every block
+        self._checks = _install_stop_checks(model, self._check_stop)
         text_config = model.config.get_text_config(decoder=True)
         self._context_limit = int(getattr(text_config, "max_position_embeddings", 4096) or 4096)
 
@@ -181,25 +185,55 @@ class Engine:
         mean = tuple(getattr(image_processor, "image_mean", None) or intake.CLIP_MEAN)
         return intake.padded_square(picture, target, mean, Image.Resampling.BICUBIC, reducing_gap=1.5)
 
-    def cancel(self) -> None:
-        """Stop the answer being generated, from any thread, within one decode step."""
-        self._cancel.set()
+    def _check_stop(self, *_: Any) -> None:
+        """Before each block of the model: end the forward pass when the request being answered was cancelled."""
+        token = self._token
+        if token is not None and token.is_cancelled:
+            raise Cancelled
+
+    @property
+    def has_stop_checks(self) -> bool:
+        """Whether Stop is checked inside the model's forward pass (the stop benchmark turns it off to compare)."""
+        return bool(self._checks)
+
+    @has_stop_checks.setter
+    def has_stop_checks(self, wanted: bool) -> None:
+        if wanted and not self._checks:
+            self._checks = _install_stop_checks(self.model, self._check_stop)
+        elif not wanted:
+            for handle in self._checks:
+                handle.remove()
+            self._checks = []
 
     def close(self) -> None:
         """Nothing is held open: the model's memory goes with the engine."""
 
     def ask(self, conversation: Conversation, question: str, on_text: TextCallback | None = None,
-            max_new_tokens: int | None = None, min_new_tokens: int | None = None,
+            max_new_tokens: int | None = None, cancel: CancelToken | None = None, min_new_tokens: int | None = None,
             logits_processor: list[Any] | None = None) -> Answer:
         """Answer ``question`` about the conversation's image, calling ``on_text`` with each new piece of text.
 
-        ``logits_processor`` is handed to ``generate`` (the latency benchmark uses one to put full stops into a random
-        model's text, as a real model writes them).
+        ``cancel`` is the request's own token: cancelled before or during the answer (from any thread), the answer ends
+        at the next block of the model and what was written is returned with ``is_cancelled``. ``logits_processor`` is
+        handed to ``generate`` (the latency benchmark uses one to put full stops into a random model's text, as a real
+        model writes them).
         """
+        token = cancel or CancelToken()
+        started = time.perf_counter()
+        if token.is_cancelled:
+            return _cancelled_answer(started)
+        self._token = token
+        try:
+            return self._ask(conversation, question, on_text, max_new_tokens, token, min_new_tokens, logits_processor,
+                             started)
+        finally:
+            self._token = None
+
+    def _ask(self, conversation: Conversation, question: str, on_text: TextCallback | None,
+             max_new_tokens: int | None, token: CancelToken, min_new_tokens: int | None,
+             logits_processor: list[Any] | None, started: float) -> Answer:
         import torch
 
-        self._cancel.clear()
-        started = time.perf_counter()
         limit = max_new_tokens or self.settings.max_new_tokens
         chat = conversation.messages(question)
         is_first_turn = not conversation.turns
@@ -210,6 +244,8 @@ class Engine:
         else:
             inputs = self._process(chat)
             prompt_ids = inputs["input_ids"][0].tolist()
+        if token.is_cancelled:
+            return _cancelled_answer(started, len(prompt_ids))
         # Shorten the answer to what still fits in the model's context; refuse only when almost nothing does.
         room = self._context_limit - len(prompt_ids)
         if room < min(limit, MIN_ANSWER_ROOM):
@@ -243,12 +279,21 @@ class Engine:
                     max_new_tokens=limit,
                     min_new_tokens=min_new_tokens,
                     streamer=streamer,
-                    stopping_criteria=[_CancelCriteria(self._cancel)],
+                    stopping_criteria=[_CancelCriteria(token)],
                     logits_processor=logits_processor,
                 )
         except (torch.OutOfMemoryError, MemoryError):
             conversation.forget_cache()
             raise SeeingAssistantError(messages.OUT_OF_MEMORY) from None
+        except Cancelled:
+            # Stopped inside a forward pass: the cache holds part of a step, so the next question starts afresh.
+            conversation.forget_cache()
+            text = streamer.written.strip()
+            if text:
+                conversation.turns.append((question, text))
+            return Answer(text=text, new_tokens=streamer.new_tokens, prompt_tokens=len(prompt_ids),
+                          reused_tokens=reused, time_to_first_token_s=streamer.first_token_s,
+                          total_s=time.perf_counter() - started, is_cancelled=True)
         except BaseException:
             # Interrupted part-way: what the cache holds is unknown, so the next question starts afresh.
             conversation.forget_cache()
@@ -258,7 +303,7 @@ class Engine:
         conversation.cached_ids = sequence[: conversation.cache.get_seq_length()]
         new_ids = sequence[len(prompt_ids):]
         text = self.processor.tokenizer.decode(new_ids, skip_special_tokens=True).strip()
-        is_cancelled = self._cancel.is_set()
+        is_cancelled = token.is_cancelled
         if is_first_turn and image_token_id is not None:
             # Checked after the answer, off the path to the first word: does the text alone tokenize exactly?
             conversation.image_tokens = prompt_ids.count(image_token_id)
@@ -399,14 +444,37 @@ def _quantization_config(quantize: str, placement: devices.Placement) -> Any:
     return BitsAndBytesConfig(load_in_8bit=True)
 
 
-class _CancelCriteria:
-    """A stopping criterion that ends generation as soon as the cancel event is set."""
+def _cancelled_answer(started: float, prompt_tokens: int = 0) -> Answer:
+    """The answer to a request that was cancelled before the model read anything."""
+    return Answer(text="", new_tokens=0, prompt_tokens=prompt_tokens, reused_tokens=0, time_to_first_token_s=None,
+                  total_s=time.perf_counter() - started, is_cancelled=True)
 
-    def __init__(self, event: threading.Event) -> None:
-        self._event = event
+
+def _install_stop_checks(model: Any, check: Callable[..., None]) -> list[Any]:
+    """Call ``check`` before every block of the model: each element of each of its layer lists.
+
+    A model's decoder layers, its vision encoder's blocks and its projector's stages are the elements of
+    ``nn.ModuleList``s, whatever the architecture: so a Stop is seen between two layers of the prefill or of the
+    image's encoding, not only between tokens, without naming any model. One check is a Python call and an attribute
+    read, microseconds beside a layer's milliseconds (``benchmarks.stop`` measures the decode rate with and without).
+    """
+    from torch import nn
+
+    handles: list[Any] = []
+    for module in model.modules():
+        if isinstance(module, nn.ModuleList):
+            handles.extend(block.register_forward_pre_hook(check) for block in module)
+    return handles
+
+
+class _CancelCriteria:
+    """A stopping criterion that ends generation between tokens as soon as the request's token is cancelled."""
+
+    def __init__(self, token: CancelToken) -> None:
+        self._token = token
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor, **kwargs: Any) -> torch.BoolTensor:
         import torch
 
-        return torch.full((input_ids.shape[0],), self._event.is_set(), dtype=torch.bool,
+        return torch.full((input_ids.shape[0],), self._token.is_cancelled, dtype=torch.bool,
                           device=input_ids.device)  # type: ignore[return-value]

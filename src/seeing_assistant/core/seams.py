@@ -41,7 +41,7 @@ class AnswerLike(Protocol):
 
 
 class EngineLike(Protocol):
-    """Answers questions about one image at a time, streaming text; each answer stops when its own token is cancelled."""
+    """Answers questions about one image at a time, streaming text; an answer stops when its own token is cancelled."""
 
     @property
     def placement(self) -> Placement | None:

@@ -23,6 +23,7 @@ class CallbackStreamer(TextStreamer):
         self._sent_any = False
         self.new_tokens = 0
         self.first_token_s: float | None = None
+        self.written = ""  # every piece handed on, so that a Stop inside a forward pass still knows what was said
 
     def put(self, value: Any) -> None:
         """Count the new tokens (the prompt comes first and is skipped), then decode as usual."""
@@ -36,6 +37,8 @@ class CallbackStreamer(TextStreamer):
         """Hand a finished piece to the callback; the answer's leading whitespace is dropped."""
         if not self._sent_any:
             text = text.lstrip()
-        if text and self._on_text_callback is not None:
+        if text:
             self._sent_any = True
-            self._on_text_callback(text)
+            self.written += text
+            if self._on_text_callback is not None:
+                self._on_text_callback(text)

@@ -13,7 +13,7 @@ from seeing_assistant.core import messages, servers, settings
 from seeing_assistant.core.engine_settings import EngineSettings
 from seeing_assistant.core.intake import IntakeImage
 from seeing_assistant.core.seams import EngineFactory, RecognizerFactory, TextReaderLike
-from seeing_assistant.core.session import Reply
+from seeing_assistant.core.session import AssistantSession, Reply
 from seeing_assistant.desktop.voice import Voice
 from seeing_assistant.desktop.widgets import ConversationView
 from seeing_assistant.desktop.worker import EngineWorker, Request, TextWorker
@@ -38,8 +38,9 @@ class Answerer(QObject):
         self.voice = voice
         self.conversation = conversation
         self.progress = progress
-        self.request_id = 0
         self.answering_id: int | None = None
+        self.engine_settings: EngineSettings | None = None  # what the engine was last loaded from
+        self.asr_model: str | None = None
         self.is_quiet_answer = False
         self.engine_thread = QThread(self)
         self.engine_thread.setObjectName("seeing-assistant-engine")
@@ -66,13 +67,28 @@ class Answerer(QObject):
     def load(self, chosen: settings.Settings) -> None:
         """Load the model (and the speech recogniser) in the background, once the event loop runs."""
         # The worker is the timers' context: a window closed before they fire takes them with it.
-        engine_settings = EngineSettings.of(chosen, servers.of_settings(chosen))
+        engine_settings = self.engine_settings = EngineSettings.of(chosen, servers.of_settings(chosen))
+        self.asr_model = chosen.asr_model
         QTimer.singleShot(0, self.worker, lambda: emit(self.worker.load_requested, engine_settings))
         QTimer.singleShot(0, self.worker, lambda: emit(self.worker.asr_load_requested, chosen.asr_model))
         # The text recogniser a moment later: importing it (OpenCV, ONNX Runtime) holds the interpreter long enough
         # to hold up the window's first paint (0.25 s became 0.5 s); a second later it is still loaded long before
         # a user's first press could need it.
         QTimer.singleShot(TEXT_LOAD_DELAY_MS, self.text_worker, lambda: emit(self.text_worker.load_requested))
+
+    def apply(self, chosen: settings.Settings, is_key_changed: bool = False) -> None:
+        """Use new settings: the model (or server) is loaded again only when what it is made from changed.
+
+        The engine's settings are compared as the engine is made from them, so no list of fields is kept here.
+        """
+        engine_settings = EngineSettings.of(chosen, servers.of_settings(chosen))
+        if is_key_changed or engine_settings != self.engine_settings:
+            self.stop()
+            self.engine_settings = engine_settings
+            emit(self.worker.load_requested, engine_settings)
+        if chosen.asr_model != self.asr_model:
+            self.asr_model = chosen.asr_model
+            emit(self.worker.asr_load_requested, chosen.asr_model)
 
     @property
     def is_busy(self) -> bool:
@@ -84,11 +100,14 @@ class Answerer(QObject):
         """The last answer (the session keeps it)."""
         return self.worker.session.last_answer
 
+    @property
+    def session(self) -> AssistantSession:
+        """The assistant's session: the one owner of the conversation's picture and of the request numbering."""
+        return self.worker.session
+
     def next_request(self) -> int:
-        """A new request number that supersedes every earlier one (answers and transcriptions)."""
-        self.request_id += 1
-        self.worker.supersede(self.request_id)
-        return self.request_id
+        """A new request number that supersedes (cancels) every earlier one (answers and transcriptions)."""
+        return self.session.new_request().id
 
     def send(self, question: str, shown: str, status: str, image: IntakeImage | None, max_new_tokens: int,
              quiet: bool = False, echo: str | None = None) -> None:
@@ -96,13 +115,14 @@ class Answerer(QObject):
         self.stop_current()
         if echo and self.voice.is_speaking_answers:
             self.voice.speaker.say(echo)  # "You asked: ...", then the answer, in order
-        request = self._begin(Request(self.next_request(), question, image, max_new_tokens), shown, status, quiet)
+        ticket = self.session.new_request(image)
+        request = self._begin(Request(ticket, question, image, max_new_tokens), shown, status, quiet)
         emit(self.worker.answer_requested, request)
 
     def read_text(self, image: IntakeImage | None, shown: str, status: str, quiet: bool = False) -> None:
         """Read the text of ``image`` (or of the conversation's picture) aloud in reading order, without the model."""
         self.stop_current()
-        request = self._begin(Request(self.next_request(), "", image), shown, status, quiet)
+        request = self._begin(Request(self.session.new_request(image), "", image), shown, status, quiet)
         emit(self.text_worker.read_requested, request)
 
     def _begin(self, request: Request, shown: str, status: str, quiet: bool) -> Request:
@@ -119,14 +139,14 @@ class Answerer(QObject):
     def stop_current(self) -> None:
         """Cancel the answer in progress and silence the speech (a new request interrupts the previous one)."""
         if self.answering_id is not None:
-            self.worker.supersede(self.request_id + 1)
+            self.session.stop()
             self._end(messages.ANSWER_STOPPED, announce=False)
         self.voice.speaker.stop()
 
     def stop(self) -> None:
         """Stop the answer and the speech at once (Stop, Escape)."""
         was_busy = self.is_busy
-        self.next_request()
+        self.session.stop()
         self.voice.speaker.stop()
         if was_busy:
             self._end(messages.ANSWER_STOPPED)
@@ -154,7 +174,7 @@ class Answerer(QObject):
 
     def shut_down(self) -> None:
         """Cancel everything and end the engine's thread (the window is closing)."""
-        self.next_request()
+        self.session.stop()
         for thread in (self.engine_thread, self.text_thread):
             thread.quit()
         for thread in (self.engine_thread, self.text_thread):

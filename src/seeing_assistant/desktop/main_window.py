@@ -28,11 +28,10 @@ from PySide6.QtWidgets import (
 )
 
 from seeing_assistant import speech
-from seeing_assistant.core import actions, messages, servers, settings, tasks
+from seeing_assistant.core import actions, launcher, messages, servers, settings, tasks
 from seeing_assistant.core.factories import load_engine, load_recognizer
 from seeing_assistant.core.intake import IntakeImage
 from seeing_assistant.core.seams import EngineFactory, RecognizerFactory, TextReaderLike
-from seeing_assistant.desktop import configuring
 from seeing_assistant.desktop.answering import Answerer
 from seeing_assistant.desktop.capturing import Capturer, bring_to_front
 from seeing_assistant.desktop.hotkeys import Hotkeys
@@ -77,7 +76,6 @@ class MainWindow(QMainWindow):
         self.save_settings = save_settings
         self.offer_models = offer_models  # first run without a model: offer one (the app, not the tests' windows)
         self.model_offer: ModelOffer | None = None
-        self.image: IntakeImage | None = None
         self.pending_echo: str | None = None  # "You asked: ...", said before the answer to a spoken question
         self.hotkeys: Hotkeys | None = None
         self.tray: QSystemTrayIcon | None = None
@@ -235,13 +233,17 @@ class MainWindow(QMainWindow):
         self.question.clear()
         return tasks.prompt_and_label(task or self.task.currentData(), typed)
 
+    @property
+    def image(self) -> IntakeImage | None:
+        """The conversation's picture, as the session holds it: the one shown and announced last."""
+        return self.answers.session.image
+
     def describe(self, image: IntakeImage, task: str | None = None, quiet: bool = False) -> None:
         """Start a new conversation about ``image``: the typed question, else ``task`` (default: the chosen one).
 
         Read screen text (``task`` tasks.READ_TEXT), and the text task with no question typed, read the picture's
         text with the text recogniser instead of asking the model.
         """
-        self.image = image
         self.preview.show_image(image)
         chosen = task or self.task.currentData()
         if chosen == tasks.READ_TEXT or (chosen == tasks.TEXT_TASK and not self.question.text().strip()):
@@ -278,7 +280,6 @@ class MainWindow(QMainWindow):
     def new_conversation(self) -> None:
         """Forget the image and the turns."""
         self.stop()
-        self.image = None
         self.answers.forget()
         self.preview.show_nothing()
         self.voice.announce(messages.NEW_CONVERSATION)
@@ -313,11 +314,33 @@ class MainWindow(QMainWindow):
             self.apply_settings(dialog.chosen(), api_key=dialog.chosen_api_key())
 
     def apply_settings(self, chosen: settings.Settings, api_key: str | None = None) -> None:
-        """Use ``chosen`` (and the server's ``api_key``, when given) everywhere, then save it.
+        """Use ``chosen`` everywhere at once, each part taking its own share, then save it for the next start.
 
-        See :func:`.configuring.apply`.
+        ``api_key`` (None: unchanged) goes to the system keyring, never to the settings file. A failed save never
+        leaves the app half on the old settings: the new ones are used for this run, and the user is told that they
+        will not last.
         """
-        configuring.apply(self, chosen, api_key)
+        before, self.settings = self.settings, chosen
+        is_key_changed = False
+        if api_key is not None and chosen.server_url and api_key != (servers.api_key(chosen.server_url) or ""):
+            is_key_changed = True
+            note = servers.save_api_key(chosen.server_url, api_key)
+            if note is not None:
+                self.voice.announce(note, is_error=True)
+        if chosen.start_at_login != before.start_at_login:
+            settings.set_start_at_login(chosen.start_at_login, launcher.command())
+        if self.hotkeys is not None and chosen.hotkeys != before.hotkeys:
+            for problem in self.start_hotkeys(chosen.hotkeys):
+                self.voice.announce(problem, is_error=True)
+        self.voice.apply(chosen)
+        self.answers.apply(chosen, is_key_changed)
+        if self.save_settings:
+            try:
+                settings.save(chosen)
+            except OSError as error:
+                self.voice.announce(messages.SETTINGS_NOT_SAVED.format(reason=error.strerror or error), is_error=True)
+                return
+        self.voice.announce(messages.SETTINGS_SAVED)
 
     def start_hotkeys(self, bindings: dict[str, str]) -> list[str]:
         """Listen for these global chords (replacing any before); the sentences say which could not be used."""

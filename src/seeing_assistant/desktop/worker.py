@@ -1,9 +1,10 @@
 """The engine's thread for the desktop app: a Qt adapter that turns the assistant session's work into signals.
 
-The window talks to it only by signals (queued across threads) and one direct call, :meth:`EngineWorker.supersede`,
-which marks a newer request and cancels the running answer from the GUI thread. A request superseded before it
-starts is dropped, so ten quick presses of Describe give one answer, not ten queued ones. The rules of answering
-live in :class:`~seeing_assistant.core.session.AssistantSession`, shared with the command line.
+The window talks to it only by signals (queued across threads). Each request is made by the session on the GUI
+thread when the user presses (:meth:`AssistantSession.new_request`), which cancels the request before it at once,
+wherever it is; a request cancelled before it starts is dropped, so ten quick presses of Describe give one answer,
+not ten queued ones. The rules of answering live in :class:`~seeing_assistant.core.session.AssistantSession`, shared
+with the command line.
 """
 
 from __future__ import annotations
@@ -21,18 +22,26 @@ from seeing_assistant.core.errors import SeeingAssistantError, short_reason, une
 from seeing_assistant.core.factories import load_engine, load_recognizer
 from seeing_assistant.core.intake import IntakeImage
 from seeing_assistant.core.seams import EngineFactory, RecognizerFactory, RecognizerLike, TextReaderLike
-from seeing_assistant.core.session import AssistantSession, Reply
+from seeing_assistant.core.session import AssistantSession, Reply, Ticket
 from seeing_assistant.qt_signals import emit
 
 
 @dataclass(frozen=True)
 class Request:
-    """One thing to answer: a new image with a question, or a follow-up question (``image`` None)."""
+    """One thing to answer: a new image with a question, or a follow-up question (``image`` None).
 
-    id: int
+    The image is already the session's when the request is sent: it is carried here only to say what it is about.
+    """
+
+    ticket: Ticket
     question: str
     image: IntakeImage | None = None
     max_new_tokens: int | None = None
+
+    @property
+    def id(self) -> int:
+        """The request's number, which the signals carry."""
+        return self.ticket.id
 
 
 class EngineWorker(QObject):
@@ -74,10 +83,6 @@ class EngineWorker(QObject):
         self.asr_load_requested.connect(self._load_asr)
         self.transcribe_requested.connect(self._transcribe)
 
-    def supersede(self, request_id: int) -> None:
-        """Called from the window's thread: ``request_id`` is now the one that matters; stop anything older."""
-        self.session.supersede(request_id)
-
     @Slot(object)
     def _load(self, settings: EngineSettings) -> None:
         server = settings.server
@@ -98,7 +103,7 @@ class EngineWorker(QObject):
 
     @Slot(object)
     def _answer(self, request: Request) -> None:
-        serve(self, request, lambda on_text: self.session.ask(request.question, on_text, request.id,
+        serve(self, request, lambda on_text: self.session.ask(request.question, on_text, request.ticket,
                                                               request.max_new_tokens))
 
     @Slot(str)
@@ -164,20 +169,18 @@ class TextWorker(QObject):
 
     @Slot(object)
     def _read(self, request: Request) -> None:
-        serve(self, request, lambda on_text: self.session.read_text(on_text, request.id))
+        serve(self, request, lambda on_text: self.session.read_text(on_text, request.ticket))
 
 
 def serve(worker: EngineWorker | TextWorker, request: Request,
           work: Callable[[Callable[[str], None]], Reply]) -> None:
     """Carry out ``request`` on the worker's thread, signalling its pieces, its end or its failure with its id.
 
-    A request superseded while it waited is dropped; one with an image begins a new conversation.
+    A request stopped or superseded while it waited is dropped (its picture is the session's all the same).
     """
-    if not worker.session.is_current(request.id):
-        return  # a newer request came in while this one waited
+    if not worker.session.is_current(request.ticket):
+        return  # stopped, or a newer request came in, while this one waited
     emit(worker.started, request.id)
-    if request.image is not None:
-        worker.session.begin(request.image)
     try:
         reply = work(lambda piece: emit(worker.chunk, request.id, piece))
     except SeeingAssistantError as error:
