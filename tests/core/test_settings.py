@@ -95,3 +95,19 @@ def test_who_speaks_is_a_known_choice_and_the_first_versions_switch_is_kept(conf
     write(config_dir, json.dumps({"spoken_by": "the neighbour"}))
     loaded, problem = settings.load()
     assert loaded.spoken_by == "auto" and problem is not None and "spoken_by" in problem
+
+
+def test_the_microphone_limit_is_a_minute_by_default_kept_when_saved_and_reset_when_out_of_bounds(
+        config_dir: Path) -> None:
+    assert settings.Settings().microphone_limit_s == 60
+    settings.save(settings.Settings(microphone_limit_s=15))
+    assert settings.load() == (settings.Settings(microphone_limit_s=15), None)
+    for wrong in (0, 4, 121, 100_000, -5):  # none, too short for a question, longer than a transcription takes
+        write(config_dir, json.dumps({"microphone_limit_s": wrong, "voice": "Alex"}))
+        loaded, problem = settings.load()
+        assert (loaded.microphone_limit_s, loaded.voice) == (60, "Alex"), wrong
+        assert is_one_sentence(problem) and problem is not None and "microphone_limit_s" in problem
+    for kind in ("30", True, 30.5, None):
+        write(config_dir, json.dumps({"microphone_limit_s": kind}))
+        loaded, problem = settings.load()
+        assert loaded == settings.Settings() and problem is not None and "microphone_limit_s" in problem, kind

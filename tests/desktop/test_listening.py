@@ -15,9 +15,10 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from seeing_assistant import speech
-from seeing_assistant.core import asr, messages, settings
+from seeing_assistant.core import asr, limits, messages, settings
 from seeing_assistant.core.errors import BadInputError
 from seeing_assistant.core.factories import load_engine, load_recognizer
+from seeing_assistant.desktop import microphone
 from seeing_assistant.desktop.main_window import MainWindow
 from tests.support.audio_lab import PrivatePulse, write_wav
 
@@ -96,3 +97,68 @@ def test_holding_the_key_while_speaking_asks_the_question(qtbot: QtBot, tiny_whi
     started = time.perf_counter()
     window.close()
     assert time.perf_counter() - started < 5
+
+
+@pytest.mark.audio
+@pytest.mark.display
+def test_listening_stops_at_the_time_limit_says_so_and_still_transcribes_the_question(
+        qtbot: QtBot, tiny_whisper: Path, tiny_model: Path, spoken: Path, audio_server: PrivatePulse,
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(settings.CONFIG_ENV, str(tmp_path / "config"))
+    limit_s = int(limits.MICROPHONE_LIMIT_S.low)  # the shortest a user can set: 5 s
+    chosen = settings.Settings(model=str(tiny_model), asr_model=str(tiny_whisper), max_new_tokens=8,
+                               hide_window_when_capturing=False, microphone_limit_s=limit_s)
+    window = MainWindow(chosen, factory=load_engine, recognizer_factory=load_recognizer,
+                        speaker=speech.SilentSpeaker(), save_settings=False)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.status.text().startswith("Model ready"), timeout=60000)
+    said: list[tuple[str, float]] = []
+    window.status.changed.connect(lambda text, _error: said.append((text, time.perf_counter())))
+    # A question that goes on longer than the limit: the spoken one four times over, about 8 s.
+    question = asr.load_wav(spoken)
+    long_question = write_wav(tmp_path / "long.wav", np.tile(question.samples, 4), asr.RATE, 2)
+    assert asr.load_wav(long_question).duration_s > limit_s + 1
+    reached = messages.MICROPHONE_LIMIT_REACHED.format(seconds=limit_s)
+    player = subprocess.Popen(["paplay", "-d", "vmic_feed", str(long_question)],
+                              env={**os.environ, **audio_server.env})
+    try:
+        pressed = time.perf_counter()
+        qtbot.keyPress(window, Qt.Key.Key_F2)  # and held: the key is never let go while it speaks
+        assert window.listener.is_recording
+        qtbot.waitUntil(lambda: any(text == reached for text, _ in said), timeout=(limit_s + 5) * 1000)
+        stopped_after = next(at for text, at in said if text == reached) - pressed
+        assert limit_s <= stopped_after < limit_s + microphone.BACKSTOP_S, stopped_after  # counted in sound heard
+        assert player.poll() is None  # the speaker was still talking: the limit, not the end of speech, stopped it
+        assert not window.listener.is_recording and window.speak_button.accessibleName() == "Speak question"
+        assert window.listener.last_recording is not None
+        seconds, level = window.listener.last_recording
+        assert limit_s <= seconds <= limit_s + 0.3 and level > 0.02, window.listener.last_recording  # all of it
+        # What was said so far became the question: transcribed and answered, nothing lost.
+        qtbot.waitUntil(lambda: window.listener.last_transcribe_wait_s is not None, timeout=60000)
+        qtbot.waitUntil(lambda: window.answers.answering_id is None and window.status.text() == messages.ANSWER_DONE,
+                        timeout=60000)
+        text = window.conversation.toPlainText()
+        heard = text.split("You:\n", 1)[1].split("\n", 1)[0]
+        assert heard and text.split("Assistant:\n", 1)[1].strip()
+        qtbot.keyRelease(window, Qt.Key.Key_F2)  # letting go afterwards asks nothing more and says nothing
+        assert [text for text, _ in said].count(reached) == 1 and said[-1][0] == messages.ANSWER_DONE
+    finally:
+        player.terminate()
+        player.wait(timeout=10)
+    window.close()
+
+
+def test_the_time_limit_is_in_the_settings_dialog_with_its_name_and_bounds(qtbot: QtBot) -> None:
+    from seeing_assistant.desktop.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(settings.Settings(microphone_limit_s=20))
+    qtbot.addWidget(dialog)
+    field = dialog.microphone_limit
+    assert field.accessibleName() == "Longest spoken question" and "transcribed" in field.accessibleDescription()
+    assert (field.value(), field.minimum(), field.maximum()) == (20, limits.MICROPHONE_LIMIT_S.low,
+                                                                 limits.MICROPHONE_LIMIT_S.high)
+    field.setValue(90)
+    assert dialog.chosen().microphone_limit_s == 90
+    field.setValue(1000)  # typed past the end: held at the longest allowed
+    assert dialog.chosen().microphone_limit_s == limits.MICROPHONE_LIMIT_S.high

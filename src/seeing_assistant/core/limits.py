@@ -33,3 +33,7 @@ QUANTIZE_CHOICES = ("4bit", "8bit")
 IMAGE_FIT_CHOICES = ("pad", "crop")
 SCREEN_TEXT_TOKENS = Bounds(0, 3000)  # the picture's text before the first question (0: none)
 SERVER_TIMEOUT_S = Bounds(5, 3600)  # the longest silence allowed from a model server, in seconds
+# The longest spoken question, in seconds: listening stops by itself after it (a key stuck down, a forgotten Speak
+# question). At most what speech recognition takes from a file (asr.MAX_SECONDS).
+MICROPHONE_LIMIT_S = Bounds(5, 120)
+DEFAULT_MICROPHONE_LIMIT_S = 60

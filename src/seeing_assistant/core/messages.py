@@ -436,3 +436,17 @@ YOU_ASKED = "You asked: {text}"
 NOTHING_UNDERSTOOD = "No words were recognised: try again, speaking a little slower, or type the question."
 LISTENING_CANCELLED = "Listening cancelled."
 QUESTION_AND_AUDIO = "Both --question and --question-audio were given: choose one."
+
+# --- A time limit on listening, and failures nobody foresaw (the log) ---------------------------------------------
+
+# Translators: {seconds} is the limit set in Settings, a whole number. Said when listening stops by itself.
+MICROPHONE_LIMIT_REACHED = ("Listening stopped at the {seconds}-second limit and what you said is being transcribed: "
+                            "for longer questions, raise the limit in Settings.")
+# Translators: {reason} is the error's type and message; {log} is the log file's path. The window goes on working.
+APP_UNEXPECTED_ERROR = ("Something unexpected went wrong ({reason}) and was written to {log}: the window still works, "
+                        "so try again, and send that file with a report if it happens again.")
+# Translators: {reason} as above; said when the log file could not be written either.
+APP_UNEXPECTED_ERROR_NO_LOG = "Something unexpected went wrong ({reason}): the window still works, so try again."
+# Translators: {reason} is the error's type and message; {log} is the log file's path.
+CLI_UNEXPECTED_ERROR = ("Something went wrong ({reason}) and the details were written to {log}: send that file with a "
+                        "report, or run again with --debug to see them.")

@@ -52,6 +52,8 @@ class Settings:
     server_model: str = ""  # empty: the one the server serves
     server_timeout_s: int = 120
     server_ca_file: str = ""
+    # Listening stops by itself after this many seconds, and what was said is transcribed (limits.MICROPHONE_LIMIT_S).
+    microphone_limit_s: int = limits.DEFAULT_MICROPHONE_LIMIT_S
 
     def problems(self) -> list[str]:
         """Why a value cannot be used (names of the fields), so that a hand-edited file is caught."""
@@ -80,6 +82,8 @@ class Settings:
             wrong.append("answers_from")
         if self.server_timeout_s not in limits.SERVER_TIMEOUT_S:
             wrong.append("server_timeout_s")
+        if self.microphone_limit_s not in limits.MICROPHONE_LIMIT_S:
+            wrong.append("microphone_limit_s")
         if not all(isinstance(key, str) and isinstance(value, str) for key, value in self.hotkeys.items()):
             wrong.append("hotkeys")
         return wrong
@@ -137,7 +141,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "hide_window_when_capturing": (bool,), "default_task": (str,), "max_new_tokens": (int,), "hotkeys": (dict,),
     "start_minimised": (bool,), "start_at_login": (bool,), "asr_model": (str,), "image_fit": (str,),
     "screen_text_tokens": (int, type(None)), "answers_from": (str,), "server_url": (str,), "server_model": (str,),
-    "server_timeout_s": (int,), "server_ca_file": (str,),
+    "server_timeout_s": (int,), "server_ca_file": (str,), "microphone_limit_s": (int,),
 }
 
 
@@ -188,6 +192,7 @@ def set_start_at_login(enabled: bool, command: str | list[str]) -> None:
     path.with_name("seeing-assistant.desktop").unlink(missing_ok=True)  # the first version's name for it
     if enabled:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(entry([command] if isinstance(command, str) else command, autostart=True), encoding="utf-8")
+        text = entry([command] if isinstance(command, str) else command, autostart=True)
+        write_atomically(path, lambda out: out.write(text.encode("utf-8")))  # a session never starts a half entry
     else:
         path.unlink(missing_ok=True)

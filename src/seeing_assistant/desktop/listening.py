@@ -1,6 +1,8 @@
 """Spoken questions: record while F2 (or the Ask chord) is held or Speak question is on, then transcribe.
 
 The transcript becomes the question: about the current image, or about a fresh screen grab when there is none.
+Listening stops by itself at the time limit set in Settings (a key stuck down, a forgotten Speak question): the user
+is told, and what was said so far is transcribed as if the key had been let go.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class Listener(QObject):
         self.released_at = 0.0
         self.last_recording: tuple[float, float] | None = None  # seconds, level: what the microphone heard
         self.last_transcribe_wait_s: float | None = None  # from releasing the key to the transcript
+        self.microphone.limit_reached.connect(self._on_limit_reached)
         answerer.worker.transcribed.connect(self._on_transcribed)
         answerer.worker.transcribe_failed.connect(self._on_transcribe_failed)
 
@@ -80,7 +83,8 @@ class Listener(QObject):
             return
         self.answerer.stop_current()
         try:
-            self.microphone.start()
+            # The limit is read at each start: the Settings dialog may have changed it (the voice holds the settings).
+            self.microphone.start(limit_s=self.voice.settings.microphone_limit_s)
         except SeeingAssistantError as error:
             self._show_recording(False)
             self.voice.announce(str(error), is_error=True)
@@ -89,8 +93,8 @@ class Listener(QObject):
         self._show_recording(True)
         self.voice.announce(messages.LISTENING, is_quiet=True)  # not spoken by the app: the microphone would hear it
 
-    def finish(self) -> None:
-        """Stop recording and transcribe on the engine's thread."""
+    def finish(self, status: str = messages.TRANSCRIBING) -> None:
+        """Stop recording and transcribe on the engine's thread; ``status`` is what the user is told meanwhile."""
         if not self.microphone.is_recording:
             return
         self._show_recording(False)
@@ -104,8 +108,12 @@ class Listener(QObject):
             return
         self.transcribe_id = self.answerer.next_request()
         self.progress.show()
-        self.voice.announce(messages.TRANSCRIBING)
+        self.voice.announce(status, speak=status != messages.TRANSCRIBING)
         emit(self.answerer.worker.transcribe_requested, self.transcribe_id, audio)
+
+    def _on_limit_reached(self, seconds: int) -> None:
+        """The time limit: the question so far is transcribed, and the user hears why listening stopped."""
+        self.finish(status=messages.MICROPHONE_LIMIT_REACHED.format(seconds=seconds))
 
     def toggle(self) -> None:
         """Speak question: the first press starts recording, the second ends it."""

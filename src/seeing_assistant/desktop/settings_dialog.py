@@ -174,6 +174,12 @@ class SettingsDialog(QDialog):
         self.max_tokens = named(QSpinBox(), "Maximum answer length", "In tokens (about three quarters of a word)")
         self.max_tokens.setRange(int(limits.ANSWER_TOKENS.low), int(limits.ANSWER_TOKENS.high))
         self.max_tokens.setValue(current.max_new_tokens)
+        self.microphone_limit = named(QSpinBox(), "Longest spoken question",
+                                      "Listening stops by itself after this many seconds, and what was said is "
+                                      "transcribed")
+        self.microphone_limit.setRange(int(limits.MICROPHONE_LIMIT_S.low), int(limits.MICROPHONE_LIMIT_S.high))
+        self.microphone_limit.setSuffix(" seconds")
+        self.microphone_limit.setValue(current.microphone_limit_s)
         self.start_minimised = checkbox("Start minimised to the tra&y",
                                         "Start without showing the window, where the desktop has a tray",
                                         current.start_minimised)
@@ -197,7 +203,8 @@ class SettingsDialog(QDialog):
                               ("Vol&ume:", self.volume), ("Answers are s&poken by:", self.spoken_by),
                               ("", self.earcons),
                               ("", self.hide_window), ("Default &task:", self.default_task),
-                              ("Ma&ximum answer length:", self.max_tokens), ("", self.start_minimised),
+                              ("Ma&ximum answer length:", self.max_tokens),
+                              ("Longest spoken &question:", self.microphone_limit), ("", self.start_minimised),
                               ("", self.start_at_login),
                               *((f"Hotkey, {name.replace('-', ' ')}:", edit) for name, edit in self.chords.items())):
             if label:
@@ -320,6 +327,7 @@ class SettingsDialog(QDialog):
             hide_window_when_capturing=self.hide_window.isChecked(),
             default_task=self.default_task.currentData(),
             max_new_tokens=self.max_tokens.value(),
+            microphone_limit_s=self.microphone_limit.value(),
             asr_model=self.asr_model.text().strip() or self.current.asr_model,
             hotkeys={action: edit.text().strip() for action, edit in self.chords.items() if edit.text().strip()},
             start_minimised=self.start_minimised.isChecked(),
