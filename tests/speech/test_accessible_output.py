@@ -8,10 +8,16 @@ import sys
 import types
 from typing import Any
 
+from pathlib import Path
+
 import pytest
 
+from seeing_assistant.core import messages
 from seeing_assistant.core.errors import SpeechUnavailableError
+from seeing_assistant.speech import Pcm, VoiceSpeaker, WavFileOutput
 from seeing_assistant.speech.accessible_output import AccessibleOutputSpeaker, running_screen_reader
+from seeing_assistant.speech.failover import FailoverSpeaker, Route
+from tests.support.audio_lab import speech_profile
 
 
 class Output:
@@ -126,4 +132,38 @@ def test_on_windows_and_macos_automatic_speaks_through_the_running_screen_reader
     route = routes.resolve(routes.AUTOMATIC, is_screen_reader_running=True)
     speaker, taken, problem = routes.open_route(route, VoiceSettings(), earcons=False, fall_back=True)
     assert (route, taken, problem) == (routes.SCREEN_READER, routes.SCREEN_READER, None)
-    assert isinstance(speaker, AccessibleOutputSpeaker) and speaker.output is nvda
+    assert isinstance(speaker, FailoverSpeaker)
+    assert isinstance(speaker.current, AccessibleOutputSpeaker) and speaker.current.output is nvda
+    speaker.close()
+
+
+def test_a_screen_reader_that_fails_mid_answer_is_told_in_the_apps_voice_which_goes_on_from_that_sentence(
+        tmp_path: Path) -> None:
+    class QuitsAfterOne(Output):
+        def speak(self, text: str, interrupt: bool = False) -> None:
+            if any(call == "speak" for call, _ in self.calls):
+                raise OSError("nvdaController_speakText returned 1717")
+            super().speak(text, interrupt)
+
+    nvda = QuitsAfterOne()
+    app_voices: list[VoiceSpeaker] = []
+
+    def app_voice() -> VoiceSpeaker:  # the real eSpeak NG voice, into a WAV file: this machine has no NVDA
+        app_voices.append(VoiceSpeaker(WavFileOutput(tmp_path / f"app-{len(app_voices)}.wav")))
+        return app_voices[-1]
+
+    speaker = FailoverSpeaker(AccessibleOutputSpeaker(nvda), [Route("screen-reader", lambda: AccessibleOutputSpeaker(
+        nvda)), Route("app", app_voice)])
+    told: list[str] = []
+    speaker.on_route_changed = told.append
+    speaker.feed("One is said by NVDA. Two is refused. Three follows. ")
+    speaker.finish()
+    assert speaker.wait(30)
+    assert [text for call, text in nvda.calls if call == "speak"] == [("One is said by NVDA.", False)]
+    notice = messages.SPEECH_ROUTE_LOST.format(lost="the screen reader", now="the app's own voice",
+                                               reason="nvdaController_speakText returned 1717")
+    assert told == [notice]
+    # NVDA is tried again first (it still refuses), so the app's voice took over: the notice, then from the cut one.
+    assert app_voices and app_voices[-1].sentences == [notice, "Two is refused.", "Three follows."]
+    speaker.close()
+    assert speech_profile(Pcm.from_wav(tmp_path / f"app-{len(app_voices) - 1}.wav").data)[0] > 3.0

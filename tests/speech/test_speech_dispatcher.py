@@ -9,7 +9,9 @@ from collections.abc import Callable
 
 import pytest
 
+from seeing_assistant.core import messages
 from seeing_assistant.core.errors import SpeechUnavailableError
+from seeing_assistant.speech import FailoverSpeaker, VoiceSettings, VoiceSpeaker, routes
 from seeing_assistant.speech.speech_dispatcher import BEGIN, CANCELED, END, ScreenReaderSpeaker, SsipConnection
 from tests.support.audio_lab import PrivatePulse, Recorder
 from tests.support.speech_dispatcher import SINK, PrivateSpeechDispatcher
@@ -121,20 +123,87 @@ def test_stop_silences_the_apps_speech_and_never_the_screen_readers(speechd: Pri
     screen_reader.close()
 
 
-def test_speech_dispatcher_ending_mid_answer_is_told_and_nothing_waits_for_it(
+def wait_for(condition: Callable[[], bool], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def test_speech_dispatcher_killed_mid_answer_is_told_in_the_apps_voice_which_goes_on_and_hands_back(
+        speechd: PrivateSpeechDispatcher, audio_server: PrivatePulse, qapp: object) -> None:
+    speaker, taken, problem = routes.open_route(routes.SCREEN_READER, VoiceSettings(), earcons=False, fall_back=False)
+    assert isinstance(speaker, FailoverSpeaker) and (taken, problem) == (routes.SCREEN_READER, None)
+    timeline = Timeline()
+    first = speaker.current
+    assert isinstance(first, ScreenReaderSpeaker)
+    first.on_event = timeline.listener("app")
+    told: list[str] = []
+    speaker.on_route_changed = told.append
+    try:
+        heard_the_fault_and_the_rest(speaker, speechd, audio_server, timeline, told)
+    finally:
+        speaker.close()  # its audio thread must not outlive the test
+
+
+def heard_the_fault_and_the_rest(speaker: FailoverSpeaker, speechd: PrivateSpeechDispatcher,
+                                 audio_server: PrivatePulse, timeline: Timeline, told: list[str]) -> None:
+    sentences = [sentence.strip() + "." for sentence in ANSWER.split(".") if sentence.strip()]
+    with Recorder(audio_server, SINK) as screen_reader, Recorder(audio_server) as app_voice:
+        speaker.feed(ANSWER)
+        speaker.finish()
+        assert wait_for(lambda: timeline.codes("app").count(BEGIN) == 2, 30)  # into the second sentence
+        assert screen_reader.wait_until_loud_now()
+        killed = time.monotonic()
+        speechd.kill()  # the screen reader's speech server crashed mid-sentence
+        heard = app_voice.first_loud(killed, timeout=15)
+        assert heard is not None, "nothing was heard after speech-dispatcher died"
+        print(f"\nspeech-dispatcher killed: the notice was heard in the app's voice after {heard - killed:.3f} s")
+        assert heard - killed < 3.0
+        assert speaker.route == routes.APP_VOICE and isinstance(speaker.current, VoiceSpeaker)
+        notice = messages.SPEECH_ROUTE_LOST.format(lost="the screen reader", now="the app's own voice",
+                                                   reason="speech-dispatcher closed the connection")
+        assert told == [notice]
+        # Nothing lost: the notice, then the answer again from the sentence that was cut (the second one).
+        assert speaker.current.sentences == [notice, *sentences[1:]]
+        speechd.start()  # and started again
+        assert speaker.wait(60)
+        assert app_voice.loud_seconds(killed, time.monotonic()) > 4.0  # four sentences and the notice were said
+        assert wait_for(lambda: len(told) == 2, 30), "speech never went back"
+        back = time.monotonic()
+        print(f"speech-dispatcher restarted: speech went back to it {back - killed:.3f} s after the kill")
+        assert told[-1] == messages.SPEECH_ROUTE_BACK.format(now="the screen reader")
+        assert speaker.route == routes.SCREEN_READER
+        speaker.feed("More text. ")
+        speaker.finish()
+        assert speaker.wait(30)
+        ended = time.monotonic()
+        assert screen_reader.loud_seconds(back, ended) > 0.5  # said by the screen reader's voice again
+        assert app_voice.loud_seconds(back, ended) == 0
+    assert isinstance(speaker.current, ScreenReaderSpeaker) and speaker.current.sentences[-1] == "More text."
+    assert speaker.errors == []
+
+
+def test_a_screen_reader_speaker_on_its_own_tells_the_failure_and_keeps_what_it_could_not_say(
         speechd: PrivateSpeechDispatcher, audio_server: PrivatePulse) -> None:
     speaker = ScreenReaderSpeaker()
     problems: list[str] = []
     speaker.on_error = problems.append
     with Recorder(audio_server, SINK) as recording:
-        speaker.feed(ANSWER)
+        speaker.feed(ANSWER + " ")
         assert recording.first_loud(time.monotonic() - 0.01) is not None
-        speechd.stop()  # the screen reader's speech server went away (it crashed, or the session ended)
+        speechd.stop()
         assert speaker.wait(10)  # the command line's "wait for the speech" must not hang
     speaker.feed("More text. ")
     speaker.finish()
     assert speaker.wait(1)
-    assert problems and problems[0].startswith("The screen reader's speech (speech-dispatcher) could not be reached")
+    assert problems == [messages.NO_SPEECH_DISPATCHER.format(reason="speech-dispatcher closed the connection")]
+    assert speaker.lost == "speech-dispatcher closed the connection"
+    # What was cut and what came later is kept for a failover, not dropped.
+    assert speaker.unspoken()[-2:] == ["The third one says Help.", "More text."]
+    assert speaker.unspoken()[0] in ANSWER
     speaker.close()
 
 

@@ -49,7 +49,9 @@ class PrivateSpeechDispatcher:
             raise AudioLabError("speech-dispatcher is not installed: run scripts/install --test")
         folder = Path(self._folder.name)
         config = folder / "conf"
-        shutil.copytree("/etc/speech-dispatcher/modules", config / "modules")
+        shutil.copytree("/etc/speech-dispatcher/modules", config / "modules", dirs_exist_ok=True)
+        (folder / "pid").unlink(missing_ok=True)
+        self.socket.unlink(missing_ok=True)  # a killed server leaves its socket: waiting for it would be no wait
         (config / "speechd.conf").write_text(_CONFIG.format(sink=SINK))
         self._process = subprocess.Popen(
             [command, "-s", "-t", "0", "-C", str(config), "-S", str(self.socket), "-P", str(folder / "pid"),
@@ -63,6 +65,12 @@ class PrivateSpeechDispatcher:
                 raise AudioLabError("speech-dispatcher did not start")
             time.sleep(0.05)
         return self
+
+    def kill(self) -> None:
+        """Kill the server by PID (SIGKILL: a crash, no goodbye to its clients); ``start`` again restarts it."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
 
     def stop(self) -> None:
         """Stop the server by PID and remove its files."""

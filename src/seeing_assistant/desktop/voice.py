@@ -10,6 +10,10 @@ sentence is ever said twice or by two voices at once:
 - no one: statuses are announced only.
 
 "Automatic" follows the screen reader: when one starts or stops while the app runs, the speaker changes with it.
+
+When the route speaking breaks mid-answer, the speaker itself fails over (see :mod:`seeing_assistant.speech.routes`):
+it says so through the route that still works and goes on; here the sentence is shown (and announced where no voice
+said it), and the status bar's note says who speaks now.
 """
 
 from __future__ import annotations
@@ -47,6 +51,8 @@ class Voice(QObject):
         self._retry.timeout.connect(self._follow_screen_reader)
         self._failures = Relay(self)
         self._failures.sentence.connect(self._on_speech_failed, Qt.ConnectionType.QueuedConnection)
+        self._route_changes = Relay(self)
+        self._route_changes.sentence.connect(self._on_route_changed, Qt.ConnectionType.QueuedConnection)
         self._owns_speaker = speaker is None
         if speaker is None:
             self.speaker, self.route = self._open()
@@ -74,12 +80,26 @@ class Voice(QObject):
 
     def _watch(self, speaker: speech.Speaker) -> None:
         speaker.on_error = lambda sentence: emit(self._failures.sentence, sentence)  # from a speech thread, queued
+        if isinstance(speaker, speech.FailoverSpeaker):
+            speaker.on_route_changed = lambda notice: emit(self._route_changes.sentence, notice)
+
+    @property
+    def speaking_now(self) -> str:
+        """The route speaking at this moment: the chosen one, or the one that took over while it is broken."""
+        return self.speaker.route if isinstance(self.speaker, speech.FailoverSpeaker) else self.route
 
     def _show_route(self) -> str:
-        who = messages.SPOKEN_BY_WHO.get(self.route)
+        who = messages.SPOKEN_BY_WHO.get(self.speaking_now)
         text = messages.SPOKEN_BY_NOW.format(who=who) if who else messages.ANSWERS_NOT_SPOKEN
         self.spoken_by.setText(text)
         return text
+
+    def apply(self, chosen: settings.Settings) -> None:
+        """Use new settings: the speaker is made anew only when what it is made from changed."""
+        if _made_from(chosen) != _made_from(self.settings):
+            self.reopen(chosen)
+        else:
+            self.settings = chosen
 
     def reopen(self, chosen: settings.Settings) -> None:
         """Use new voice settings: the speaker is made anew; if that fails, the user is told why there is no sound."""
@@ -133,6 +153,16 @@ class Voice(QObject):
         else:
             self.status.announce(text, is_error)
 
+    def _on_route_changed(self, notice: str) -> None:
+        # The speaker has already said the notice through the route that took over, unless nothing could.
+        self._show_route()
+        is_said = self.speaking_now != routes.NO_ONE
+        is_error = self.speaking_now != self.route
+        if is_said and self.screen_reader.is_running:
+            self.status.display(notice, is_error)
+        else:
+            self.status.announce(notice, is_error)
+
     def _on_speech_failed(self, text: str) -> None:
         # Shown and announced, never spoken: speaking the failure could fail the same way. Once, not per sentence.
         if self.status.text() == text:
@@ -143,3 +173,8 @@ class Voice(QObject):
     def close(self) -> None:
         """Silence and release the audio device or the screen reader's queue."""
         self.speaker.close()
+
+
+def _made_from(chosen: settings.Settings) -> tuple[object, ...]:
+    """What a speaker is opened from (see ``Voice._open``): who speaks, the voice, and whether earcons sound."""
+    return chosen.spoken_by, speech.VoiceSettings.of(chosen), chosen.earcons

@@ -47,14 +47,15 @@ class AccessibleOutputSpeaker(Speaker):
         super().__init__(max_words)
         self.output = output if output is not None else running_screen_reader()
         self.name: str = getattr(self.output, "name", "the screen reader")
-        self._is_broken = False
+        self._unspoken: list[str] = []  # once broken: the sentence that failed and everything after it
 
     def earcon(self, name: str) -> None:
         """No earcons: the screen reader's user hears the screen reader's own voice only."""
 
     def _speak(self, sentence: str) -> None:
         super()._speak(sentence)
-        if self._is_broken:
+        if self.lost is not None:
+            self._unspoken.append(sentence)
             return
         try:
             self.output.speak(sentence, interrupt=False)
@@ -62,11 +63,18 @@ class AccessibleOutputSpeaker(Speaker):
             if braille is not None:
                 braille(sentence)
         except Exception as error:  # noqa: BLE001 (a screen reader that quit, a DLL call that failed)
-            self._is_broken = True  # told once; the rest of the answer is shown as text
-            self._failed(messages.SCREEN_READER_OUTPUT_FAILED.format(reason=short_reason(error)))
+            # Broken for good, told once; this sentence and the rest go to whoever takes over.
+            self._unspoken.append(sentence)
+            reason = short_reason(error)
+            self._broke(reason, messages.SCREEN_READER_OUTPUT_FAILED.format(reason=reason))
+
+    def unspoken(self) -> list[str]:
+        """After the screen reader stopped taking speech: the sentence it refused, then the rest."""
+        return list(self._unspoken)
 
     def _silence(self) -> None:
-        if self._is_broken:
+        self._unspoken.clear()
+        if self.lost is not None:
             return
         try:
             self.output.silence()

@@ -1,6 +1,13 @@
 """An audio output that plays through the default device: a Qt Multimedia sink in push mode, on its own thread.
 
 Importing this module imports no Qt; Qt Multimedia is loaded when an output is made.
+
+Two ways an output breaks for good, each told once through ``on_failed``: the device does not open (unplugged, or
+refused the format), or the sound system stops taking audio. PulseAudio going away shows as neither an error nor a
+state change: the sink stays "active" with no room, for ever (measured with Qt 6.12). So a sink that takes no audio
+for ``STALL_S`` while sound is owed counts as stopped. After that, Qt's PulseAudio connection in this process is dead:
+making another sink aborts the whole process inside libpulse (measured: "Assertion 'c' failed at context.c"), even
+after the server is back. So no later output is made in this process, and the dead sink is never restarted.
 """
 
 from __future__ import annotations
@@ -25,6 +32,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Qt's sound-system connection is one per process, and once it has died it cannot be used again (see above): this is
+# a fact about the process, not about one output.
+_sound_system_gone = threading.Event()
+
 
 class QtAudioOutput(AudioOutput):
     """Plays through the default audio device with a Qt Multimedia sink in push mode, on a thread of its own.
@@ -36,9 +47,14 @@ class QtAudioOutput(AudioOutput):
 
     BUFFER_S = 0.1  # the device buffer: what may still sound after a clear, at most
     PUMP_MS = 5
+    # A sink that takes nothing for this long while sound is owed has stopped. Its 0.1 s buffer normally has room
+    # every few milliseconds; a busy machine was never seen to hold it full for more than a fraction of this.
+    STALL_S = 1.5
 
     def __init__(self) -> None:
         super().__init__()
+        if _sound_system_gone.is_set():
+            raise SpeechUnavailableError(messages.SOUND_SYSTEM_GONE)
         with qt_messages_to_log():  # Qt Multimedia's back-end chatter would bury our one sentence
             from PySide6.QtCore import QCoreApplication, QThread
             from PySide6.QtMultimedia import QMediaDevices
@@ -47,7 +63,8 @@ class QtAudioOutput(AudioOutput):
                 self._app = QCoreApplication([])
             if not QMediaDevices.audioOutputs():
                 raise SpeechUnavailableError(messages.NO_AUDIO_OUTPUT)
-            self._queue: deque[tuple[int, Pcm]] = deque()
+            self._queue: deque[tuple[int, Pcm, str | None]] = deque()
+            self._tail: str | None = None  # the tag of the item written in full that may still be in the buffer
             self._lock = threading.Lock()
             self._idle = threading.Event()
             self._idle.set()
@@ -64,18 +81,27 @@ class QtAudioOutput(AudioOutput):
             if self._player.failure:
                 raise SpeechUnavailableError(self._player.failure)
 
-    def play(self, pcm: Pcm) -> None:
-        """Queue ``pcm``; the player thread writes it to the device."""
+    def play(self, pcm: Pcm, tag: str | None = None) -> None:
+        """Queue ``pcm``; the player thread writes it to the device (after a failure it is only kept, as lost)."""
         with self._lock:
-            self._queue.append((self._epoch, pcm))
+            self._queue.append((self._epoch, pcm, tag))
+            if self.failure is not None:
+                return
             self._idle.clear()
         emit(self._player.wake)
+
+    def unplayed(self) -> list[str]:
+        """The tags of what is queued or may still be in the device's buffer, oldest first."""
+        with self._lock:
+            tags = [self._tail] + [tag for _, _, tag in self._queue]
+        return [tag for tag in tags if tag is not None]
 
     def clear(self) -> None:
         """Drop the queue, then reset the sink on its thread (a queued call: it runs within milliseconds)."""
         with self._lock:
             self._epoch += 1
             self._queue.clear()
+            self._tail = None
             self.audio_started_at = None
         emit(self._player.reset)
 
@@ -93,7 +119,7 @@ class QtAudioOutput(AudioOutput):
         self._thread.wait(5000)
 
     # Called on the player thread.
-    def _take(self) -> tuple[int, Pcm] | None:
+    def _take(self) -> tuple[int, Pcm, str | None] | None:
         with self._lock:
             return self._queue[0] if self._queue else None
 
@@ -102,16 +128,32 @@ class QtAudioOutput(AudioOutput):
             if epoch != self._epoch or not self._queue:
                 return
             if rest is None:
-                self._queue.popleft()
+                self._tail = self._queue.popleft()[2]
             else:
-                self._queue[0] = (epoch, rest)
+                self._queue[0] = (epoch, rest, self._queue[0][2])
+                self._tail = None  # the one before is past the buffer by now, all but its last few milliseconds
             if self.audio_started_at is None:
                 self.audio_started_at = time.perf_counter()
 
     def _went_idle(self) -> None:
         with self._lock:
             if not self._queue:
+                self._tail = None
                 self._idle.set()
+
+    def _fail(self, reason: str, is_sound_system_gone: bool = False) -> None:
+        # Broken for good: say so once, then let every wait() return, in that order: nothing may see the speech
+        # finished before it has been told why.
+        with self._lock:
+            if self.failure is not None:
+                return
+            self.failure = reason
+        if is_sound_system_gone:
+            _sound_system_gone.set()
+        log.warning("Audio output failed: %s", reason)
+        if self.on_failed is not None:
+            self.on_failed(reason)
+        self._idle.set()
 
 
 def _player_class() -> type:
@@ -133,6 +175,8 @@ def _player_class() -> type:
             self.device: QIODevice | None = None
             self.format: tuple[int, int, int] | None = None
             self.timer: QTimer | None = None
+            self.output_device: Any = None  # the device chosen when the output was made, kept for every sink
+            self.last_progress = time.monotonic()  # the last time the sink took audio, or audio arrived when idle
 
         @Slot()
         def open(self) -> None:
@@ -143,7 +187,8 @@ def _player_class() -> type:
                 self.wake.connect(self.pump)
                 self.reset.connect(self.on_reset)
                 self.shut.connect(self.on_shut)
-                if QMediaDevices.defaultAudioOutput().isNull():
+                self.output_device = QMediaDevices.defaultAudioOutput()
+                if self.output_device.isNull():
                     self.failure = messages.NO_AUDIO_OUTPUT
             finally:
                 self.ready.set()
@@ -158,23 +203,28 @@ def _player_class() -> type:
             audio_format.setSampleRate(pcm.rate)
             audio_format.setChannelCount(pcm.channels)
             audio_format.setSampleFormat(QAudioFormat.SampleFormat.Int16)
-            self.sink = QAudioSink(QMediaDevices.defaultAudioOutput(), audio_format, self)
+            self.sink = QAudioSink(self.output_device, audio_format, self)
             self.sink.setBufferSize(int(pcm.rate * pcm.channels * pcm.width * QtAudioOutput.BUFFER_S))
             self.format = pcm.format
             self.device = self.sink.start()
             if self.device is None or self.sink.error() != QtAudio.Error.NoError:
-                log.warning("The audio device could not be opened: %s", self.sink.error())
+                self.owner._fail(messages.AUDIO_DEVICE_DID_NOT_OPEN.format(error=self.sink.error().name))
                 return False
             return True
 
         @Slot()
         def pump(self) -> None:
             assert self.timer is not None
+            if self.owner.failure is not None:
+                self.timer.stop()
+                return
+            if not self.timer.isActive():
+                self.last_progress = time.monotonic()  # woken from idle: the stall clock starts now
             while (item := self.owner._take()) is not None:
-                epoch, pcm = item
+                epoch, pcm, _ = item
                 if not self.ensure_sink(pcm):
-                    self.owner._consumed(epoch, None)
-                    continue
+                    self.timer.stop()
+                    return
                 assert self.sink is not None and self.device is not None
                 free = self.sink.bytesFree()
                 if free <= 0:
@@ -183,17 +233,31 @@ def _player_class() -> type:
                 written = self.device.write(pcm.data[:free])
                 if written <= 0:
                     break
+                self.last_progress = time.monotonic()
                 rest = pcm.data[written:]
                 self.owner._consumed(epoch, Pcm(rest, pcm.rate, pcm.channels, pcm.width) if rest else None)
-            idle = self.sink is None or self.sink.state() in (QtAudio.State.IdleState, QtAudio.State.StoppedState)
+            state = self.sink.state() if self.sink is not None else QtAudio.State.StoppedState
+            if self.sink is not None and state == QtAudio.State.StoppedState and (
+                    self.sink.error() not in (QtAudio.Error.NoError, QtAudio.Error.UnderrunError)):
+                self.timer.stop()  # stopped by an error with sound owed: restarting the timer would wait for ever
+                self.owner._fail(messages.AUDIO_DEVICE_DID_NOT_OPEN.format(error=self.sink.error().name))
+                return
+            idle = state in (QtAudio.State.IdleState, QtAudio.State.StoppedState)
             if self.owner._take() is None and idle:
                 self.timer.stop()
                 self.owner._went_idle()
-            elif not self.timer.isActive():
+                return
+            if time.monotonic() - self.last_progress > QtAudioOutput.STALL_S:
+                self.timer.stop()
+                self.owner._fail(messages.SOUND_SYSTEM_STOPPED, is_sound_system_gone=True)
+                return
+            if not self.timer.isActive():
                 self.timer.start()
 
         @Slot()
         def on_reset(self) -> None:
+            if self.owner.failure is not None:
+                return  # restarting a dead sink would abort the process inside libpulse
             if self.sink is not None:
                 self.sink.reset()
                 self.device = self.sink.start()

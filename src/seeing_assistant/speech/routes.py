@@ -1,7 +1,12 @@
-"""Who speaks the answers: the screen reader, the app's own voice, or no one; and opening that speaker.
+"""Who speaks the answers: the screen reader, the app's own voice, or no one; opening that speaker; what takes over.
 
 "auto" means the screen reader when one is running and the platform has a route to it (Linux: speech-dispatcher;
 Windows and macOS: accessible_output2), otherwise the app's own voice.
+
+This module is the one owner of those choices: which route speaks, and which one takes over when it breaks mid-answer
+(the screen reader's route: the app's own voice; the app's own voice: a new device, else the screen reader's route),
+in that order, each tried again until the first one is back (:class:`~seeing_assistant.speech.failover.FailoverSpeaker`
+carries it out). The engine the app's own voice speaks with is chosen by :mod:`seeing_assistant.speech.drivers`.
 """
 
 from __future__ import annotations
@@ -10,7 +15,8 @@ import importlib.util
 import sys
 
 from seeing_assistant.core.errors import SeeingAssistantError
-from seeing_assistant.speech.speaker import SilentSpeaker, Speaker, open_speaker_or_silent
+from seeing_assistant.speech.failover import FailoverSpeaker, Route
+from seeing_assistant.speech.speaker import SilentSpeaker, Speaker, open_speaker
 from seeing_assistant.speech.voice import VoiceSettings
 
 SCREEN_READER, APP_VOICE, NO_ONE, AUTOMATIC = "screen-reader", "app", "none", "auto"
@@ -41,14 +47,20 @@ def open_route(route: str, voice: VoiceSettings, earcons: bool, fall_back: bool)
     """
     if route == NO_ONE:
         return SilentSpeaker(), NO_ONE, None
+    screen_reader = Route(SCREEN_READER, _screen_reader_speaker)
+    app_voice = Route(APP_VOICE, lambda: open_speaker(voice, earcons=earcons))
     if route == SCREEN_READER:
         try:
-            return _screen_reader_speaker(), SCREEN_READER, None
+            return FailoverSpeaker(screen_reader.open(), [screen_reader, app_voice]), SCREEN_READER, None
         except SeeingAssistantError as error:
             if not fall_back:
                 return SilentSpeaker(), NO_ONE, str(error)
-    speaker, problem = open_speaker_or_silent(voice, earcons=earcons)
-    return speaker, (NO_ONE if problem else APP_VOICE), problem
+    try:
+        first = app_voice.open()
+    except SeeingAssistantError as error:
+        return SilentSpeaker(), NO_ONE, str(error)
+    takers = [screen_reader] if has_screen_reader_route() else []
+    return FailoverSpeaker(first, [app_voice, *takers]), APP_VOICE, None
 
 
 def _screen_reader_speaker() -> Speaker:

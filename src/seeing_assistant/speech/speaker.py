@@ -31,13 +31,25 @@ from dataclasses import dataclass, field
 
 from seeing_assistant.core import messages
 from seeing_assistant.core.errors import SeeingAssistantError, SpeechUnavailableError, short_reason
+from seeing_assistant.speech.drivers import default_synthesizer
 from seeing_assistant.speech.earcons import load_earcon
 from seeing_assistant.speech.output import AudioOutput
+from seeing_assistant.speech.silence import SilentSynthesizer
 from seeing_assistant.speech.splitter import SentenceSplitter
-from seeing_assistant.speech.synthesizer import Synthesizer, default_synthesizer
+from seeing_assistant.speech.synthesizer import Synthesizer
 from seeing_assistant.speech.voice import Pcm, Voice, VoiceSettings
 
 log = logging.getLogger(__name__)
+
+# How many of the latest sentences (and failures) a speaker keeps: enough for tests and for a long answer's end to be
+# read back, while the app runs for days without the list growing.
+KEPT = 200
+
+
+def _keep_latest(items: list[str], item: str) -> None:
+    items.append(item)
+    if len(items) > 2 * KEPT:  # trimmed in one go now and then, not at every sentence
+        del items[:-KEPT]
 
 
 class Speaker(ABC):
@@ -49,16 +61,46 @@ class Speaker(ABC):
     def __init__(self, max_words: int = 25) -> None:
         self._splitter = SentenceSplitter(max_words=max_words)
         self._lock = threading.Lock()
-        self.sentences: list[str] = []  # every sentence handed over for speaking, in order
-        self.errors: list[str] = []  # a sentence for each thing that could not be said
+        self.sentences: list[str] = []  # the latest sentences handed over for speaking (KEPT at least), in order
+        self.errors: list[str] = []  # a sentence for each thing that could not be said (the latest ones)
         # Called (on a speech thread) with each of those sentences; the app turns it into a status.
         self.on_error: Callable[[str], None] | None = None
+        # Called once (on a speech thread, without blocking) when this route can say nothing more, with a short phrase
+        # saying why; a FailoverSpeaker then takes ``unspoken()`` to another route. Without it, ``on_error`` is told.
+        self.on_broken: Callable[[str], None] | None = None
+        self.lost: str | None = None  # why the rest could not be heard, once the speech is broken for good
 
     def _failed(self, problem: str) -> None:
         log.warning("Speech failed: %s", problem)
-        self.errors.append(problem)
+        _keep_latest(self.errors, problem)
         if self.on_error is not None:
             self.on_error(problem)
+
+    def _broke(self, reason: str, problem: str) -> None:
+        """Broken for good: ``reason`` is the short phrase, ``problem`` the sentence told when nothing takes over."""
+        if self.lost is not None:
+            return
+        self.lost = reason
+        self._tell_broken(reason, problem)
+
+    def _tell_broken(self, reason: str, problem: str) -> None:
+        if self.on_broken is not None:
+            self.on_broken(reason)
+        else:
+            self._failed(problem)
+
+    def unspoken(self) -> list[str]:
+        """The sentences handed over and not yet heard in full, the one that was cut first (after a break)."""
+        return []
+
+    def listed_voices(self) -> list[Voice] | None:
+        """The voices this speaker's engine listed, if it has an engine of its own that did."""
+        return None
+
+    def speak_sentences(self, sentences: list[str]) -> None:
+        """Speak sentences already cut, after whatever is queued (a failover handing on what another route lost)."""
+        for sentence in sentences:
+            self._speak(sentence)
 
     def feed(self, piece: str) -> None:
         """Add a piece of the answer; every sentence it completes is spoken right away."""
@@ -104,7 +146,7 @@ class Speaker(ABC):
         self.stop()
 
     def _speak(self, sentence: str) -> None:
-        self.sentences.append(sentence)
+        _keep_latest(self.sentences, sentence)
 
     @abstractmethod
     def _silence(self) -> None:
@@ -141,7 +183,8 @@ class VoiceSpeaker(Speaker):
     """Synthesises each sentence on a thread of its own and plays it through an :class:`AudioOutput`.
 
     ``make_synthesizer`` runs on that thread (COM engines such as SAPI5 belong to the thread that made them);
-    its failure is raised here, by the constructor, as a :class:`SpeechUnavailableError`.
+    its failure is raised here, by the constructor, as a :class:`SpeechUnavailableError`. When the output breaks for
+    good, the speaker is broken too: what it had not played is kept for ``unspoken``, and nothing more is played.
     """
 
     def __init__(
@@ -163,6 +206,8 @@ class VoiceSpeaker(Speaker):
         self._work = _Work()
         self._started = threading.Event()
         self._failure: BaseException | None = None
+        self._synthesizing: str | None = None  # the sentence inside synthesize() now
+        output.on_failed = self._output_failed
         self._thread = threading.Thread(target=self._run, name="seeing-assistant-speech", daemon=True)
         self._thread.start()
         self._started.wait()
@@ -172,6 +217,23 @@ class VoiceSpeaker(Speaker):
     def _speak(self, sentence: str) -> None:
         super()._speak(sentence)
         self._enqueue(sentence)
+
+    def listed_voices(self) -> list[Voice] | None:
+        """The engine's voices, once its thread has listed them."""
+        return self.voices
+
+    def _output_failed(self, reason: str) -> None:
+        self._broke(reason, messages.SPEECH_LOST.format(reason=reason))
+
+    def unspoken(self) -> list[str]:
+        """What the output did not play in full, then what was being synthesised, then what waits (this answer's)."""
+        with self._lock:
+            played = self.output.unplayed()
+            synthesizing = [self._synthesizing] if self._synthesizing is not None else []
+            with self._sentences.mutex:
+                waiting = [what for item in self._sentences.queue if item is not None
+                           for generation, what in [item] if generation == self._generation and isinstance(what, str)]
+        return played + synthesizing + waiting
 
     def _enqueue(self, item: str | Pcm) -> None:
         with self._work.done:
@@ -221,6 +283,8 @@ class VoiceSpeaker(Speaker):
     def _run(self) -> None:
         try:
             synthesizer = self._make()
+            if isinstance(synthesizer, SilentSynthesizer):  # the end of the drivers' list: no voice to speak with
+                raise SpeechUnavailableError(synthesizer.problem or messages.NO_SPEECH_ENGINE.format(reason="none"))
         except BaseException as error:  # noqa: BLE001 - handed to the constructor, which raises it
             self._failure = error if isinstance(error, SeeingAssistantError) else SpeechUnavailableError(
                 messages.NO_SPEECH_ENGINE.format(reason=short_reason(error)))
@@ -238,10 +302,15 @@ class VoiceSpeaker(Speaker):
                 try:
                     if generation != self._generation:
                         continue
+                    if isinstance(what, str):
+                        with self._lock:
+                            self._synthesizing = what
                     pcm = what if isinstance(what, Pcm) else self._synthesized(synthesizer, what)
                     with self._lock:
+                        self._synthesizing = None
                         if pcm is not None and generation == self._generation:
-                            self.output.play(pcm)
+                            # After a failure the output only keeps it, so that it is counted among the unspoken.
+                            self.output.play(pcm, what if isinstance(what, str) else None)
                 finally:
                     self._done_one()
         finally:
@@ -294,8 +363,8 @@ def list_voices(speaker: Speaker | None = None) -> list[Voice]:
     pyttsx3 (Windows, macOS) keeps one engine per process, which belongs to the speech thread, so without a speaker
     there is no list there; the field still takes a typed voice.
     """
-    if isinstance(speaker, VoiceSpeaker) and speaker.voices is not None:
-        return speaker.voices
+    if speaker is not None and (listed := speaker.listed_voices()) is not None:
+        return listed
     if sys.platform in ("win32", "darwin"):
         return []
     try:

@@ -151,13 +151,20 @@ class SsipConnection:
 
 
 class ScreenReaderSpeaker(Speaker):
-    """Speaks through speech-dispatcher, one sentence in flight at a time; ``stop`` cancels this app's speech only."""
+    """Speaks through speech-dispatcher, one sentence in flight at a time; ``stop`` cancels this app's speech only.
+
+    When speech-dispatcher goes away the speaker is broken for good: the sentence in flight (cut, or never begun) and
+    those waiting are kept for ``unspoken``, and so is everything fed later, for a failover to say elsewhere. Opening
+    a new speaker is what reconnects (see :mod:`seeing_assistant.speech.failover`).
+    """
 
     def __init__(self, path: str | None = None, max_words: int = 25) -> None:
         super().__init__(max_words)
         self.on_event: Callable[[str, int], None] | None = None  # each SSIP event, after it is handled (tests)
         self._waiting: deque[tuple[int, str]] = deque()  # (generation, sentence) not yet handed over
         self._in_flight: int | None = None  # the message id speech-dispatcher is saying or holds
+        self._in_flight_text: str | None = None
+        self._unspoken: list[str] = []  # once broken: what was never heard in full
         self._generation = 0
         self._is_closed = False
         self._changed = threading.Condition()
@@ -171,14 +178,22 @@ class ScreenReaderSpeaker(Speaker):
     def _speak(self, sentence: str) -> None:
         super()._speak(sentence)
         with self._changed:
-            if not self._is_closed:  # after the connection ended nothing more can be said: the failure was told
+            if self.lost is not None:
+                self._unspoken.append(sentence)  # nothing more can be said here: kept for whoever takes over
+            elif not self._is_closed:
                 self._waiting.append((self._generation, sentence))
                 self._changed.notify_all()
+
+    def unspoken(self) -> list[str]:
+        """After speech-dispatcher went away: the sentence it was saying, then the rest."""
+        with self._changed:
+            return list(self._unspoken)
 
     def _silence(self) -> None:
         with self._changed:
             self._generation += 1
             self._waiting.clear()
+            self._unspoken.clear()
             was_speaking = self._in_flight is not None and not self._is_closed
             self._changed.notify_all()
         if was_speaking:
@@ -206,13 +221,21 @@ class ScreenReaderSpeaker(Speaker):
         self.connection.close()
 
     def _connection_ended(self, reason: str) -> None:
-        # Nothing more can be said: drop what waits, stop waiting for the sentence in flight, and tell the user.
-        with self._changed:
+        # Nothing more can be said here: keep what was not heard, tell whoever takes over, and only then let waiters
+        # go (so that no one sees the speech finished before the failover knows it is not).
+        with self._changed:  # one step: a sentence fed meanwhile lands either in the snapshot or after it, never lost
+            if self.lost is not None:
+                return
+            self.lost = reason
+            cut = [self._in_flight_text] if self._in_flight is not None and self._in_flight_text else []
+            self._unspoken = cut + [sentence for generation, sentence in self._waiting
+                                    if generation == self._generation]
             self._waiting.clear()
+        self._tell_broken(reason, messages.NO_SPEECH_DISPATCHER.format(reason=reason))
+        with self._changed:
             self._in_flight = None
             self._is_closed = True
             self._changed.notify_all()
-        self._failed(messages.NO_SPEECH_DISPATCHER.format(reason=reason))
 
     def _send(self) -> None:
         while True:
@@ -224,11 +247,13 @@ class ScreenReaderSpeaker(Speaker):
                 if generation != self._generation:
                     continue
                 self._in_flight = -1  # handed over; its id comes with the reply
+                self._in_flight_text = sentence
             try:
                 message_id = self.connection.speak(sentence)
             except (SpeechUnavailableError, ValueError) as error:
-                self._failed(str(error) if isinstance(error, SpeechUnavailableError)
-                             else messages.NO_SPEECH_DISPATCHER.format(reason="an unexpected reply"))
+                if self.lost is None:  # a dead connection was told once, by _connection_ended
+                    self._failed(str(error) if isinstance(error, SpeechUnavailableError)
+                                 else messages.NO_SPEECH_DISPATCHER.format(reason="an unexpected reply"))
                 with self._changed:
                     self._in_flight = None
                     self._changed.notify_all()

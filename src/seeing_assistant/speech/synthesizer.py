@@ -1,13 +1,12 @@
-"""The interface every speech engine implements (one module per engine beside this one), and the platform's choice."""
+"""The interface every speech engine implements (one module per engine beside this one; ``drivers`` orders them)."""
 
 from __future__ import annotations
 
-import sys
 from abc import ABC, abstractmethod
 
 from seeing_assistant.core import messages
 from seeing_assistant.core.errors import BadInputError
-from seeing_assistant.speech.voice import Pcm, Voice, VoiceSettings
+from seeing_assistant.speech.voice import Pcm, Voice
 
 
 class Synthesizer(ABC):
@@ -40,13 +39,3 @@ class Synthesizer(ABC):
         names = ", ".join(sorted({voice.name for voice in voices})[:12])
         raise BadInputError(messages.UNKNOWN_VOICE.format(voice=wanted, names=names))
 
-
-def default_synthesizer(settings: VoiceSettings | None = None) -> Synthesizer:
-    """The platform's engine: pyttsx3 on Windows and macOS, eSpeak NG elsewhere."""
-    if sys.platform in ("win32", "darwin"):
-        from seeing_assistant.speech.pyttsx3_engine import Pyttsx3Synthesizer
-
-        return Pyttsx3Synthesizer(settings)
-    from seeing_assistant.speech.espeak_ng import EspeakNgSynthesizer
-
-    return EspeakNgSynthesizer(settings)

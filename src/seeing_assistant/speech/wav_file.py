@@ -30,7 +30,7 @@ class WavFileOutput(AudioOutput):
         self._format: tuple[int, int, int] | None = None
         self._lock = threading.Lock()
 
-    def play(self, pcm: Pcm) -> None:
+    def play(self, pcm: Pcm, tag: str | None = None) -> None:
         """Append ``pcm``; every piece must have the same format (they all come from one engine)."""
         with self._lock:
             if self._format is None:
