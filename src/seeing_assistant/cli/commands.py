@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from seeing_assistant.cli.output import print_error, print_warning
 from seeing_assistant.core import messages, model_store, servers, tasks
-from seeing_assistant.core.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, BadInputError
+from seeing_assistant.core.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, BadInputError, SpeechLostError
 from seeing_assistant.core.intake import IntakeImage
 
 if TYPE_CHECKING:
@@ -61,25 +61,33 @@ def _open_speaker(args: argparse.Namespace) -> Speaker | None:
 def _finish_speech(speaker: Speaker | None, is_stopped: bool) -> None:
     """Speak what is left of the answer and wait for it (Ctrl+C cuts it short), then release the device.
 
-    A WAV file is always finished, with everything up to the point where the answer stopped.
+    A WAV file is always finished, with everything up to the point where the answer stopped. Speech that broke
+    and that no other route could finish raises :class:`SpeechLostError` (its own exit code): the wait ends as soon
+    as nothing more can be heard, so the command never hangs on a sound system that went away.
     """
     if speaker is None:
         return
     from seeing_assistant.speech import VoiceSpeaker, WavFileOutput
 
+    lost = None
     try:
         if not is_stopped or (isinstance(speaker, VoiceSpeaker) and isinstance(speaker.output, WavFileOutput)):
             speaker.finish()
             speaker.earcon("done")
             while not speaker.wait(0.1):
                 pass
+        lost = speaker.lost
     except KeyboardInterrupt:
         speaker.stop()
         raise
     finally:
         speaker.close()
+        told = messages.SPEECH_LOST.format(reason=lost) if lost is not None else None
         for problem in dict.fromkeys(speaker.errors):
-            print_warning(problem)
+            if problem != told:  # said once, as the error below
+                print_warning(problem)
+    if told is not None:
+        raise SpeechLostError(told)
 
 
 def run_describe(args: argparse.Namespace) -> int:

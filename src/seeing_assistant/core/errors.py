@@ -20,6 +20,7 @@ def unexpected(error: BaseException) -> str:
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 EXIT_MODEL = 3
+EXIT_SPEECH_LOST = 4  # speech was asked for and stopped before the end, with no route left to finish it
 EXIT_INTERRUPTED = 130
 
 
@@ -53,3 +54,9 @@ class CaptureError(SeeingAssistantError):
 
 class SpeechUnavailableError(SeeingAssistantError):
     """There is no audio device or no speech engine: the answer can only be shown as text."""
+
+
+class SpeechLostError(SpeechUnavailableError):
+    """Speech stopped partway and no other route could finish it: the command line exits rather than wait."""
+
+    exit_code = EXIT_SPEECH_LOST

@@ -371,6 +371,25 @@ NO_SCREEN_READER_OUTPUT = ("No screen reader could be reached ({reason}): start 
                            "Settings.")
 SCREEN_READER_OUTPUT_FAILED = "The screen reader stopped taking speech ({reason}): the answer is still shown as text."
 
+# --- Speech that stops mid-answer (failover between the screen reader's route and the app's own voice) ----------
+# Translators: {reason} is why the sound stopped; a short phrase inside the sentences below.
+SOUND_SYSTEM_STOPPED = "the sound system stopped taking audio"
+# Translators: {error} is Qt Multimedia's name for the error.
+AUDIO_DEVICE_DID_NOT_OPEN = "the audio device could not be opened ({error})"
+SOUND_SYSTEM_GONE = ("The sound system (PulseAudio or PipeWire) went away while the app was running, so the app's "
+                     "own voice cannot play again until the app is restarted.")
+# Translators: {lost} and {now} are "the screen reader" or "the app's own voice"; {reason} is one of the phrases
+# above or the screen reader's own explanation. Said by the route that still works, then the answer goes on.
+SPEECH_ROUTE_LOST = "Speech through {lost} stopped ({reason}); {now} goes on from the sentence that was cut."
+# Translators: {lost} is "the screen reader" or "the app's own voice". Shown while nothing at all can be heard.
+SPEECH_ROUTE_NONE = ("Speech through {lost} stopped ({reason}) and nothing else can speak: the answer is shown as "
+                     "text, and speech goes on by itself from the sentence that was cut when it can.")
+# Translators: {now} is "the screen reader" or "the app's own voice"; said by it when it speaks again.
+SPEECH_ROUTE_BACK = "Speech is back through {now}."
+# Translators: the command line's one sentence when it stops speaking before the end; {reason} as above.
+SPEECH_LOST = ("The speech stopped before the end ({reason}) and nothing else could finish it: check the sound "
+               "system (PulseAudio or PipeWire) or the screen reader, then run the command again.")
+
 # --- Hotkeys, trigger, tray -------------------------------------------------------------------------------------
 
 HOTKEYS_WAYLAND = (
