@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
 from PIL import Image
 
@@ -51,6 +54,63 @@ def test_without_a_display_capturing_says_so_in_one_sentence(monkeypatch: pytest
     assert str(caught.value) == messages.NO_DISPLAY
 
 
-def test_the_active_window_is_a_rectangle_or_unknown() -> None:
-    rect = capture.active_window_rect()
-    assert rect is None or (len(rect) == 4 and all(isinstance(value, int) for value in rect))
+@pytest.fixture
+def x_window() -> Iterator[tuple[Any, Any, int]]:
+    """A real 300x200 window at (120, 90) on the test's X server, mapped; destroyed after, focus and atom cleared."""
+    from Xlib import X, display
+
+    connection = display.Display()
+    root = connection.screen().root
+    window = root.create_window(120, 90, 300, 200, 0, connection.screen().root_depth, X.InputOutput, X.CopyFromParent,
+                                background_pixel=connection.screen().white_pixel, override_redirect=True)
+    window.map()
+    connection.sync()
+    try:
+        yield connection, root, window.id
+    finally:
+        atom = connection.intern_atom("_NET_ACTIVE_WINDOW")
+        root.delete_property(atom)
+        connection.set_input_focus(X.PointerRoot, X.RevertToPointerRoot, X.CurrentTime)
+        window.destroy()
+        connection.close()
+
+
+def test_the_active_window_is_the_focused_windows_rectangle_unless_it_is_excluded(
+        x_window: tuple[Any, Any, int]) -> None:
+    from Xlib import X
+
+    connection, _root, window_id = x_window
+    # No window manager on Xvfb: the input focus is what says which window is active.
+    connection.set_input_focus(window_id, X.RevertToPointerRoot, X.CurrentTime)
+    connection.sync()
+    assert capture.active_window_rect() == (120, 90, 300, 200)
+    assert capture.active_window_rect(exclude={window_id}) is None  # the app's own window does not count
+    connection.set_input_focus(X.PointerRoot, X.RevertToPointerRoot, X.CurrentTime)
+    connection.sync()
+    assert capture.active_window_rect() is None  # the desktop itself is no window
+
+
+def test_the_window_managers_active_window_comes_before_the_focus(x_window: tuple[Any, Any, int]) -> None:
+    from Xlib import X, Xatom
+
+    connection, root, window_id = x_window
+    other = root.create_window(700, 400, 80, 60, 0, connection.screen().root_depth, X.InputOutput, X.CopyFromParent,
+                               override_redirect=True)
+    other.map()
+    try:
+        connection.set_input_focus(other.id, X.RevertToPointerRoot, X.CurrentTime)
+        root.change_property(connection.intern_atom("_NET_ACTIVE_WINDOW"), Xatom.WINDOW, 32, [window_id])
+        connection.sync()
+        assert capture.active_window_rect() == (120, 90, 300, 200)  # what a window manager says, not the focus
+    finally:
+        other.destroy()
+        connection.sync()
+
+
+def test_a_screen_that_cannot_be_reached_is_one_sentence_not_a_library_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DISPLAY", ":4242")  # no X server there: mss raises its own error
+    for asked in (lambda: capture.monitor_at(10, 10), lambda: capture.desktop_origin(1)):
+        with pytest.raises(CaptureError) as caught:
+            asked()
+        assert str(caught.value).startswith("The screen could not be captured (Cannot connect to display")
+        assert str(caught.value).endswith(": give an image file instead.")

@@ -46,14 +46,24 @@ class ScreenGrabber:
         return Image.frombytes("RGB", shot.size, shot.bgra, "raw", "BGRX")
 
 
+def _monitors() -> list[dict[str, int]]:
+    """The monitors mss sees (0: the whole desktop); CaptureError with one sentence when the screen is out of reach."""
+    import mss
+    import mss.exception
+
+    try:
+        with mss.MSS() as screen:
+            return list(screen.monitors)
+    except mss.exception.ScreenShotError as error:
+        reason = str(error).splitlines()[0] if str(error) else "unknown reason"
+        raise CaptureError(messages.SCREEN_CAPTURE_FAILED.format(reason=reason)) from None
+
+
 def monitor_at(x: int, y: int) -> int:
     """The mss monitor number (1 and up) that contains the physical pixel (x, y); 0 (all) when none does."""
-    import mss
-
-    with mss.MSS() as screen:
-        for number, area in enumerate(screen.monitors[1:], start=1):
-            if area["left"] <= x < area["left"] + area["width"] and area["top"] <= y < area["top"] + area["height"]:
-                return number
+    for number, area in enumerate(_monitors()[1:], start=1):
+        if area["left"] <= x < area["left"] + area["width"] and area["top"] <= y < area["top"] + area["height"]:
+            return number
     return 0
 
 
@@ -62,12 +72,9 @@ def desktop_origin(monitor: int = 0) -> tuple[int, int]:
 
     Monitor 0 is the whole desktop, whose corner is negative when a monitor sits left of or above the primary one.
     """
-    import mss
-
-    with mss.MSS() as screen:
-        monitors = screen.monitors
-        area = monitors[monitor] if 0 <= monitor < len(monitors) else monitors[0]
-        return (int(area["left"]), int(area["top"]))
+    monitors = _monitors()
+    area = monitors[monitor] if 0 <= monitor < len(monitors) else monitors[0]
+    return (int(area["left"]), int(area["top"]))
 
 
 def active_window_rect(exclude: set[int] | None = None) -> tuple[int, int, int, int] | None:

@@ -16,11 +16,28 @@ def unexpected(error: BaseException) -> str:
     return messages.UNEXPECTED_ERROR.format(reason=f"{type(error).__name__}: {error}"[:200])
 
 
+def unexpected_in_app(error: BaseException, log: object | None) -> str:
+    """The window's one sentence for a failure nobody foresaw: what it was, where its traceback went (``log``)."""
+    reason = f"{type(error).__name__}: {short_reason(error)}"[:200]
+    if log is None:
+        return messages.APP_UNEXPECTED_ERROR_NO_LOG.format(reason=reason)
+    return messages.APP_UNEXPECTED_ERROR.format(reason=reason, log=log)
+
+
+def unexpected_in_cli(error: BaseException, log: object | None) -> str:
+    """The command line's one sentence for a failure nobody foresaw, naming the log that holds its traceback."""
+    if log is None:
+        return unexpected(error)
+    return messages.CLI_UNEXPECTED_ERROR.format(reason=f"{type(error).__name__}: {short_reason(error)}"[:200],
+                                                log=log)
+
+
 # Exit codes of the command line, one per kind of failure.
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 EXIT_MODEL = 3
 EXIT_SPEECH_LOST = 4  # speech was asked for and stopped before the end, with no route left to finish it
+EXIT_UNEXPECTED = 70  # sysexits' EX_SOFTWARE: a failure nobody foresaw; its traceback is in the log
 EXIT_INTERRUPTED = 130
 
 

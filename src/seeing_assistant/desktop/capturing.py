@@ -23,8 +23,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QMainWindow, QWidget
 
-from seeing_assistant.core import capture, intake, messages, tasks
-from seeing_assistant.core.errors import SeeingAssistantError
+from seeing_assistant.core import capture, intake, logs, messages, tasks
+from seeing_assistant.core.errors import SeeingAssistantError, short_reason
 from seeing_assistant.core.intake import IntakeImage
 from seeing_assistant.desktop.voice import Voice
 from seeing_assistant.qt_signals import emit
@@ -129,13 +129,20 @@ class Capturer(QObject):
 
     def _grab_and_show(self, grab: Callable[[], IntakeImage], quiet: bool, was_hidden: bool,
                        task: str = tasks.SCREEN_TASK) -> None:
+        problem: str | None = None
         try:
             image = grab()
         except SeeingAssistantError as error:
-            self._restore(quiet, was_hidden)
-            self.voice.announce(str(error), is_error=True)
+            problem = str(error)
+        except Exception as error:  # noqa: BLE001 - a library's own failure (mss, Xlib) gets a sentence too
+            # Left to the excepthook, it would leave the window shrunk to one pixel; its traceback goes to the log.
+            logs.record(error, "the screen capture")
+            problem = messages.SCREEN_CAPTURE_FAILED.format(reason=f"{type(error).__name__}: {short_reason(error)}")
+        finally:
+            self._restore(quiet, was_hidden)  # whatever happened, the window comes back whole
+        if problem is not None:
+            self.voice.announce(problem, is_error=True)
             return
-        self._restore(quiet, was_hidden)
         emit(self.captured, image, task, quiet)
 
     def _restore(self, quiet: bool, was_hidden: bool) -> None:
