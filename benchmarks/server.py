@@ -12,7 +12,8 @@ Builds the mid-size random LLaVA-1.5 (~62 M parameters, 576 image tokens; --quic
   network's (the request sent and read, the prefill, the first token);
 - as a cross-check, the difference method: the app's time to first token minus a bare client's (httpx2, the
   identical request body prepared beforehand), in pairs of alternating order;
-- Stop: from ``cancel()`` to ``ask()`` returning, while the server is mid-answer;
+- Stop: from the request's ``token.cancel()`` to ``ask()`` returning, while the server is mid-answer
+  (:func:`measure_stop` also before the first token, for ``benchmarks.stop``);
 - time to first audio: from the request to the first sample handed to the audio device, through the sentence
   speaker (eSpeak NG, Qt push-mode sink), for a 12-token first sentence (random weights write no full stops, so
   the answer is 12 tokens long and its end is the sentence's).
@@ -77,24 +78,84 @@ def bare_first_token(url: str, body: dict[str, Any]) -> float:
     raise RuntimeError("the server sent no text")
 
 
+def _press_stop(token: Any, marks: dict[str, float]) -> None:
+    """Stop as the window presses it, from another thread; the moment of ``cancel()`` kept."""
+    marks["stop"] = time.perf_counter()
+    token.cancel()
+
+
 def stop_latency(engine: Any, raw_image: Any) -> float:
-    """Seconds from ``cancel()`` (from another thread, at the fifth piece) to ``ask()`` returning."""
+    """Seconds from the request's ``token.cancel()`` (another thread's, at the fifth piece) to ``ask()`` returning."""
     from seeing_assistant.core import intake
+    from seeing_assistant.core.cancel import CancelToken
 
     conversation = engine.start(intake.from_pil(raw_image, source="screenshot"))
+    token = CancelToken()
     marks: dict[str, float] = {}
     count = 0
 
     def on_text(piece: str) -> None:
         nonlocal count
         count += 1
-        if count == 5 and "stop" not in marks:
-            marks["stop"] = time.perf_counter()
-            threading.Thread(target=engine.cancel).start()
+        if count == 5:
+            threading.Thread(target=_press_stop, args=(token, marks)).start()
 
-    answer = engine.ask(conversation, QUESTION, on_text=on_text, max_new_tokens=2000)
+    answer = engine.ask(conversation, QUESTION, on_text=on_text, max_new_tokens=2000, cancel=token)
     assert answer.is_cancelled
     return time.perf_counter() - marks["stop"]
+
+
+def stop_before_first_token(engine: Any, raw_image: Any, after_s: float) -> float | None:
+    """Seconds from ``token.cancel()`` to ``ask()`` returning, Stop pressed ``after_s`` into the request.
+
+    None when a piece came first: that Stop was not before the first token.
+    """
+    from seeing_assistant.core import intake
+    from seeing_assistant.core.cancel import CancelToken
+
+    conversation = engine.start(intake.from_pil(raw_image, source="screenshot"))
+    token = CancelToken()
+    marks: dict[str, float] = {}
+    timer = threading.Timer(after_s, _press_stop, args=(token, marks))
+    timer.start()
+    answer = engine.ask(conversation, QUESTION, max_new_tokens=2000, cancel=token)
+    returned = time.perf_counter()
+    timer.join()
+    if answer.time_to_first_token_s is not None or not answer.is_cancelled:
+        return None
+    return returned - marks["stop"]
+
+
+def measure_stop(runs: int = 5) -> dict[str, dict[str, float]]:
+    """Milliseconds from Stop (``token.cancel()``) to ``ask()`` returning, through a real ``transformers serve``.
+
+    The tiny random LLaVA, a 1920x1080 screenshot: Stop before the first token (halfway through the server's time
+    to first token, measured first) and mid-stream (at the fifth piece); median and max of ``runs`` each.
+    """
+    from seeing_assistant.core.engine_settings import EngineSettings, ServerSettings
+    from seeing_assistant.core.server_engine import ServerEngine
+
+    raw = screenshot().image
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = build_llava(Path(scratch) / "tiny", TINY)
+        with ModelServer(folder, Path(scratch)) as server:
+            engine = ServerEngine.load(EngineSettings(server=ServerSettings(url=server.url)))
+            try:
+                first_token_s = statistics.median(app_first_token(engine, raw)["server"] for _ in range(3))
+                before: list[float] = []
+                for _ in range(runs * 4):  # a run where the first token beat the Stop is not one
+                    seconds = stop_before_first_token(engine, raw, first_token_s / 2)
+                    if seconds is not None:
+                        before.append(seconds)
+                    if len(before) == runs:
+                        break
+                mid = [stop_latency(engine, raw) for _ in range(runs)]
+            finally:
+                engine.close()
+    if not before:
+        raise RuntimeError("every first token came before the Stop: the server answers too fast to stop before it")
+    return {stage: {"median": statistics.median(seconds) * 1000, "max": max(seconds) * 1000}
+            for stage, seconds in (("before_first_token", before), ("mid_stream", mid))}
 
 
 def first_audio(engine: Any, raw_image: Any, speaker: Any, output: Any) -> float:

@@ -17,7 +17,7 @@ from typing import Any, Literal
 import httpx2
 import pytest
 
-from seeing_assistant.core.server_engine import error_chain
+from seeing_assistant.core.server_failures import error_chain
 from tests.support.model_server import ModelServer
 from tests.support.reverse_proxy import WRONG_NAME, ReverseProxy, has_cryptography, make_certificates
 

@@ -1,17 +1,14 @@
 """The server engine against a real model server: ``transformers serve`` on 127.0.0.1 with the tiny LLaVA folder.
 
 The faults a real server cannot be made to show on demand (a stream that breaks off, one that ends without
-``finish_reason``, an error inside the stream, a silent server) come from a scripted HTTP server: it tests the code
-that reads the stream, not the server.
+``finish_reason``, an error inside the stream, a silent server) come from a scripted HTTP server
+(:mod:`tests.support.scripted_server`): it tests the code that reads the stream, not the server. Stop is in
+``test_server_stop.py``, a server dying mid-answer in ``test_server_faults.py``.
 """
 
 from __future__ import annotations
 
-import http.server
-import json
 import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,17 +17,14 @@ import pytest
 from PIL import Image, ImageDraw
 
 from seeing_assistant.core import intake, messages, servers
-from seeing_assistant.core.engine_settings import EngineSettings
+from seeing_assistant.core.engine_settings import EngineSettings, ServerSettings, normalised
+from seeing_assistant.core.errors import ServerError
 from seeing_assistant.core.factories import load_engine
-from seeing_assistant.core.server_engine import (
-    ServerEngine,
-    ServerError,
-    ServerSettings,
-    normalised,
-    sized_picture,
-)
+from seeing_assistant.core.server_engine import ServerEngine
+from seeing_assistant.core.server_protocol import sized_picture
 from tests.support.fakes import MemoryKeyring
 from tests.support.model_server import ModelServer
+from tests.support.scripted_server import ScriptedServer, chunk
 
 
 @pytest.fixture(scope="module")
@@ -112,27 +106,6 @@ def test_a_follow_up_sends_the_whole_conversation_with_the_picture_once(llava_se
         engine.close()
 
 
-def test_stop_ends_the_answer_at_once_not_at_the_end(llava_server: ModelServer, picture: intake.IntakeImage) -> None:
-    engine = connect(llava_server, max_new_tokens=3000)  # about 20 s of tokens from the tiny model
-    try:
-        stopped_at: list[float] = []
-
-        def stop_at_first_piece(piece: str) -> None:
-            if not stopped_at:
-                stopped_at.append(time.perf_counter())
-                threading.Thread(target=engine.cancel).start()  # Stop comes from another thread
-
-        answer = engine.ask(engine.start(picture), "Go on and on.", on_text=stop_at_first_piece)
-        returned = time.perf_counter()
-        assert answer.is_cancelled
-        assert answer.new_tokens < 300
-        assert returned - stopped_at[0] < 2.0, "ask() waited for the server instead of returning"
-        # The engine is free for the next question straight away.
-        assert not engine.ask(engine.start(picture), "Again?", max_new_tokens=4).is_cancelled
-    finally:
-        engine.close()
-
-
 def test_a_model_the_server_does_not_serve_is_named_with_what_it_serves(llava_server: ModelServer) -> None:
     with pytest.raises(ServerError) as caught:
         connect(llava_server, model="llava-hf/llava-1.5-13b-hf")
@@ -196,82 +169,14 @@ def test_something_that_is_not_an_address_is_refused(written: str) -> None:
 
 # --- Faults, from a scripted server ---------------------------------------------------------------------------------
 
-def chunk(content: str | None = None, finish: str | None = None, usage: bool = False) -> bytes:
-    choice: dict[str, Any] = {"index": 0, "delta": {"content": content} if content else {}}
-    if finish:
-        choice["finish_reason"] = finish
-    event: dict[str, Any] = {"choices": [choice]}
-    if usage:
-        event["usage"] = {"prompt_tokens": 700, "completion_tokens": 2}
-    return b"data: " + json.dumps(event).encode() + b"\n\n"
-
-
-class Scripted:
-    """An HTTP server whose chat completions follow a script: a list of bytes to send, or pauses (floats)."""
-
-    def __init__(self) -> None:
-        self.script: list[bytes | float] = []
-        self.status = 200
-        self.models = {"data": [{"id": "scripted-llava"}]}
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                body = json.dumps(outer.models).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def do_POST(self) -> None:
-                request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                has_picture = any(part.get("type") == "image_url" for message in request["messages"]
-                                  if isinstance(message["content"], list) for part in message["content"])
-                if request["max_tokens"] == 1:  # the connection check: a model that sees pictures
-                    usage = b'data: {"choices": [], "usage": {"prompt_tokens": %d, "completion_tokens": 1}}\n\n'
-                    events: list[bytes | float] = [chunk("A"), chunk(finish="length"),
-                                                   usage % (600 if has_picture else 20)]
-                    self._send(events)
-                    return
-                self._send(outer.script)
-
-            def _send(self, events: list[bytes | float]) -> None:
-                self.send_response(outer.status)
-                self.send_header("Content-Type", "text/event-stream")
-                self.send_header("Connection", "close")
-                self.end_headers()
-                for event in events:
-                    if isinstance(event, float):
-                        time.sleep(event)
-                        continue
-                    self.wfile.write(event)
-                    self.wfile.flush()
-                self.close_connection = True
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 @pytest.fixture
-def scripted() -> Iterator[Scripted]:
-    server = Scripted()
+def scripted() -> Iterator[ScriptedServer]:
+    server = ScriptedServer()
     yield server
     server.close()
 
 
-def ask_scripted(scripted: Scripted, picture: intake.IntakeImage, read_timeout_s: float = 30,
+def ask_scripted(scripted: ScriptedServer, picture: intake.IntakeImage, read_timeout_s: float = 30,
                  on_text: Callable[[str], None] | None = None) -> Any:
     engine = load_engine(EngineSettings(server=ServerSettings(url=scripted.url, read_timeout_s=read_timeout_s)))
     assert isinstance(engine, ServerEngine)
@@ -281,14 +186,14 @@ def ask_scripted(scripted: Scripted, picture: intake.IntakeImage, read_timeout_s
         engine.close()
 
 
-def test_a_complete_scripted_stream_is_the_answer(scripted: Scripted, picture: intake.IntakeImage) -> None:
+def test_a_complete_scripted_stream_is_the_answer(scripted: ScriptedServer, picture: intake.IntakeImage) -> None:
     scripted.script = [b": a comment line\n\n", chunk("Two "), chunk("words."), chunk(finish="stop", usage=True),
                        b"data: [DONE]\n\n"]
     answer = ask_scripted(scripted, picture)
     assert (answer.text, answer.prompt_tokens, answer.new_tokens) == ("Two words.", 700, 2)
 
 
-def test_a_stream_that_ends_without_finish_reason_is_a_broken_answer(scripted: Scripted,
+def test_a_stream_that_ends_without_finish_reason_is_a_broken_answer(scripted: ScriptedServer,
                                                                      picture: intake.IntakeImage) -> None:
     scripted.script = [chunk("Half an "), chunk("answer")]
     heard: list[str] = []
@@ -298,7 +203,7 @@ def test_a_stream_that_ends_without_finish_reason_is_a_broken_answer(scripted: S
     assert heard == ["Half an ", "answer"]  # what came was streamed before the sentence
 
 
-def test_a_stream_cut_in_the_middle_of_an_event_is_a_broken_answer(scripted: Scripted,
+def test_a_stream_cut_in_the_middle_of_an_event_is_a_broken_answer(scripted: ScriptedServer,
                                                                    picture: intake.IntakeImage) -> None:
     scripted.script = [chunk("Half "), b'data: {"choices": [{"delta": {"content": "an']
     with pytest.raises(ServerError) as caught:
@@ -306,7 +211,7 @@ def test_a_stream_cut_in_the_middle_of_an_event_is_a_broken_answer(scripted: Scr
     assert str(caught.value) == messages.SERVER_STREAM_BROKEN
 
 
-def test_an_error_inside_the_stream_is_told_in_the_servers_words(scripted: Scripted,
+def test_an_error_inside_the_stream_is_told_in_the_servers_words(scripted: ScriptedServer,
                                                                  picture: intake.IntakeImage) -> None:
     scripted.script = [chunk("Half"), b'data: {"error": {"message": "CUDA out of memory", "code": 500}}\n\n']
     with pytest.raises(ServerError) as caught:
@@ -314,7 +219,8 @@ def test_an_error_inside_the_stream_is_told_in_the_servers_words(scripted: Scrip
     assert str(caught.value) == messages.SERVER_STREAM_ERROR.format(reason="CUDA out of memory")
 
 
-def test_a_silent_server_times_out_with_the_timeout_named(scripted: Scripted, picture: intake.IntakeImage) -> None:
+def test_a_silent_server_times_out_with_the_timeout_named(scripted: ScriptedServer,
+                                                          picture: intake.IntakeImage) -> None:
     scripted.script = [chunk("Thinking"), 3.0, chunk(finish="stop")]
     with pytest.raises(ServerError) as caught:
         ask_scripted(scripted, picture, read_timeout_s=0.5)
@@ -327,7 +233,7 @@ def test_a_silent_server_times_out_with_the_timeout_named(scripted: Scripted, pi
     (500, messages.SERVER_HTTP_ERROR.format(status=500, reason="no reason given")),
     (504, messages.SERVER_BEHIND_PROXY_UNAVAILABLE.format(status=504)),
 ])
-def test_an_error_status_is_one_sentence(scripted: Scripted, picture: intake.IntakeImage, status: int,
+def test_an_error_status_is_one_sentence(scripted: ScriptedServer, picture: intake.IntakeImage, status: int,
                                          sentence: str) -> None:
     engine = load_engine(EngineSettings(server=ServerSettings(url=scripted.url)))
     assert isinstance(engine, ServerEngine)
@@ -343,13 +249,35 @@ def test_an_error_status_is_one_sentence(scripted: Scripted, picture: intake.Int
 # --- The key -----------------------------------------------------------------------------------------------------
 
 
+def memory_backend() -> MemoryKeyring:
+    """The test double as a backend of the keyring package's own kind, so that it can stand as this desktop's keyring."""
+    from keyring.backend import KeyringBackend
+
+    class MemoryBackend(MemoryKeyring, KeyringBackend):
+        pass
+
+    return MemoryBackend()
+
+
+@pytest.fixture
+def system_keyring() -> Iterator[Callable[[Any], None]]:
+    """Chooses what the keyring package finds as this desktop's keyring, whatever this machine has; put back after."""
+    import keyring
+
+    found = keyring.get_keyring()
+    yield keyring.set_keyring
+    keyring.set_keyring(found)
+
+
 def test_the_api_key_goes_to_the_keyring_and_never_into_the_settings_file(
-        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, system_keyring: Callable[[Any], None]) -> None:
     from seeing_assistant.core import settings
 
-    backend = MemoryKeyring()
-    monkeypatch.setattr(servers, "_keyring", lambda: backend)
+    backend = memory_backend()
+    system_keyring(backend)
+    monkeypatch.setattr(servers, "_memory", {})
     monkeypatch.setenv(settings.CONFIG_ENV, str(tmp_path))
+    assert servers.has_keyring()
     assert servers.save_api_key("gpu-box:8000", "sk-secret-123") is None
     assert backend.secrets == {(servers.SERVICE, "http://gpu-box:8000/v1"): "sk-secret-123"}
     chosen = settings.Settings(answers_from="server", server_url="http://gpu-box:8000/v1/")
@@ -362,13 +290,33 @@ def test_the_api_key_goes_to_the_keyring_and_never_into_the_settings_file(
     assert backend.secrets == {}
 
 
-def test_without_a_keyring_the_key_lasts_this_run_and_the_user_is_told(monkeypatch: pytest.MonkeyPatch) -> None:
-    # This machine has no Secret Service on the (absent) session bus: the real keyring module finds no keyring.
-    assert not servers.has_keyring()
+def test_without_a_keyring_the_key_lasts_this_run_and_the_user_is_told(
+        monkeypatch: pytest.MonkeyPatch, system_keyring: Callable[[Any], None]) -> None:
+    from keyring.backends import fail
+
+    system_keyring(fail.Keyring())  # what the keyring package finds on a desktop without one
     monkeypatch.setattr(servers, "_memory", {})
+    assert not servers.has_keyring()
     assert servers.save_api_key("http://gpu-box:8000/v1", "sk-secret-123") == messages.NO_KEYRING
     assert servers.api_key("gpu-box:8000") == "sk-secret-123"
 
+
+# --- An address with the key in it -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("written", "shown"), [
+    ("http://admin:sk-in-the-address@gpu-box:8000/v1", "http://gpu-box:8000/v1"),
+    ("admin:sk-in-the-address@gpu-box:8000", "gpu-box:8000"),
+    ("https://:sk-in-the-address@example.org/ollama/v1", "https://example.org/ollama/v1"),
+    ("https://sk-in-the-address@example.org", "https://example.org"),
+])
+def test_an_address_with_a_key_in_it_is_one_sentence_that_never_repeats_the_key(written: str, shown: str) -> None:
+    for refuse in (normalised, lambda url: ServerSettings(url=url).base_url,
+                   lambda url: load_engine(EngineSettings(server=ServerSettings(url=url)))):
+        with pytest.raises(ServerError) as caught:
+            refuse(written)
+        assert str(caught.value) == messages.SERVER_ADDRESS_HAS_KEY.format(url=shown)
+        assert "sk-in-the-address" not in str(caught.value)
+        assert caught.value.exit_code == 3
 
 
 # --- Behind a real reverse proxy (nginx): TLS, the key, the size limit ------------------------------------------------

@@ -1,108 +1,54 @@
 """The server engine: answers from a model server the user chose, over the OpenAI-compatible chat-completions API.
 
-vLLM, Ollama, llama.cpp's ``llama-server`` and ``transformers serve`` all speak it: ``GET {base}/models`` lists what
-is served, ``POST {base}/chat/completions`` with ``"stream": true`` answers as server-sent events, one text piece per
-``data:`` line, the last one carrying ``finish_reason`` (and ``usage``, when asked for). The picture goes in the
-first user turn as a ``data:`` URL, padded to a square and sized for the model by :func:`sized_picture`; follow-ups
-send the whole conversation again (the server may keep its own prefix cache).
+What is sent and how the stream is read back is :mod:`~seeing_assistant.core.server_protocol`; the sentence for each
+failure is :mod:`~seeing_assistant.core.server_failures`. This module holds the connection and the engine.
 
-The stream is read by an asyncio task on a thread of this engine's own. ``cancel`` cancels that task from any
-thread, which closes the connection (the server then stops generating) and frees :meth:`ServerEngine.ask` at once:
-closing a stream from another thread does not free a reader blocked in it, cancelling the task does (0.3 ms).
-The engine talks only to the configured address: no proxy from the environment, no redirects followed.
-
-Every failure becomes one sentence that says what to do (:func:`failure_sentence`), raised as
-:class:`ServerError`, which the command line turns into exit code 3.
+The stream is read by a task on this engine's own event loop, run on a thread of its own by anyio's blocking portal;
+the pieces reach :meth:`ServerEngine.ask` on the caller's thread through a queue. Each ``ask`` carries its request's
+:class:`~seeing_assistant.core.cancel.CancelToken`: cancelled before the request is sent, nothing is sent; cancelled
+while the server thinks or streams, the token's callback cancels the task (which closes the connection, so the
+server stops generating) and frees ``ask`` at once (under a millisecond): closing a stream from another thread does
+not free a reader blocked in it, cancelling its task does. :meth:`ServerEngine.close` closes the connections, the
+event loop and its thread. The engine talks only to the configured address: no proxy from the environment, no
+redirects followed.
 """
 
 from __future__ import annotations
 
-import asyncio
-import base64
 import concurrent.futures
 import contextlib
-import io
-import json
 import queue
-import ssl
 import threading
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from seeing_assistant.core import intake, messages
+from seeing_assistant.core import messages
+from seeing_assistant.core.cancel import CancelToken
 from seeing_assistant.core.engine_settings import ServerSettings
-from seeing_assistant.core.errors import ServerError, short_reason
+from seeing_assistant.core.errors import ServerError
 from seeing_assistant.core.intake import IntakeImage
 from seeing_assistant.core.rates import decode_rate
 from seeing_assistant.core.seams import TextCallback
+from seeing_assistant.core.server_failures import error_text, failure_sentence, ssl_context, status_sentence
+from seeing_assistant.core.server_protocol import (
+    PROBE_SIDE,
+    AnswerStream,
+    ServerConversation,
+    chat_body,
+    data_url,
+    events,
+    sized_picture,
+)
 
 if TYPE_CHECKING:
-    from PIL import Image
-
     from seeing_assistant.core.engine_settings import EngineSettings
 
+T = TypeVar("T")
+
 CONNECT_TIMEOUT_S = 10
-# LLaVA-1.5 sees 336 px; the other vision models served today (Qwen2-VL, Gemma 3, SmolVLM, LLaVA-NeXT) read 768 to
-# 1024 px. A bigger picture only makes the request larger (and risks a 413), so send what the model can use.
-LLAVA_15_SIDE = 336
-DEFAULT_SIDE = 1024
-PROBE_SIDE = 64  # the small picture of the "does it see images" probe
-
-
-def sized_picture(picture: Image.Image, model: str, fit: str = "pad") -> Image.Image:
-    """The picture as the server's model should get it: padded to a square (or centre-cropped) at the model's size.
-
-    Padding uses CLIP's mean colour, LLaVA-1.5's own ``expand2square``; other models take it as a plain border.
-    """
-    from PIL import Image
-
-    side = LLAVA_15_SIDE if "llava-1.5" in model.lower() or "llava-v1.5" in model.lower() else DEFAULT_SIDE
-    if fit == "crop":
-        width, height = picture.size
-        short = min(width, height)
-        left, top = (width - short) // 2, (height - short) // 2
-        picture = picture.crop((left, top, left + short, top + short))
-    # An area average: a 1080p screenshot brought to 1024 px in about 13 ms where bicubic took 30 ms.
-    return intake.padded_square(picture, side, resample=Image.Resampling.BOX)
-
-
-def data_url(picture: Image.Image) -> str:
-    """The picture as a ``data:`` URL: PNG (exact text) up to 512 px, JPEG at quality 90 above (a quarter the bytes).
-
-    Ollama's API accepts only JPEG, PNG and WebP.
-    """
-    buffer = io.BytesIO()
-    if max(picture.size) <= 512:
-        picture.save(buffer, "PNG", optimize=False)
-        kind = "png"
-    else:
-        picture.save(buffer, "JPEG", quality=90)
-        kind = "jpeg"
-    return f"data:image/{kind};base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-@dataclass
-class ServerConversation:
-    """The picture (encoded once) and the turns so far; the server is sent all of it with every question."""
-
-    image: IntakeImage | None  # None for the connection check's probes
-    picture_url: str  # empty for the connection check's probe without a picture
-    turns: list[tuple[str, str]] = field(default_factory=list)
-
-    def messages(self, question: str) -> list[dict[str, Any]]:
-        """Chat messages for the next question; the picture goes in the first user turn only."""
-        chat: list[dict[str, Any]] = []
-        for index, (asked, answered) in enumerate([*self.turns, (question, "")]):
-            content: list[dict[str, Any]] = [{"type": "text", "text": asked}]
-            if index == 0 and self.picture_url:
-                content.insert(0, {"type": "image_url", "image_url": {"url": self.picture_url}})
-            chat.append({"role": "user", "content": content})
-            if index < len(self.turns):
-                chat.append({"role": "assistant", "content": answered})
-        return chat
+_DONE = object()  # the end of a stream, in the queue between the loop's thread and ask()
 
 
 @dataclass
@@ -150,9 +96,6 @@ class ServerCheck:
         return f"{self.model}: {seen}{first}."
 
 
-_DONE = object()  # the end of a stream, in the queue between the loop's thread and ask()
-
-
 class ServerEngine:
     """A model server, reached over HTTP(S); satisfies :class:`~seeing_assistant.core.seams.EngineLike`."""
 
@@ -161,17 +104,15 @@ class ServerEngine:
     text_tokens_per_s = None  # the server's own
 
     def __init__(self, settings: EngineSettings, server: ServerSettings, model: str, models: list[str],
-                 loop: _Loop, load_s: float) -> None:
+                 connection: _Connection, load_s: float) -> None:
         self.settings = settings
         self.server = server
         self.served_model = model
         self.models = models
         self.load_s = load_s
-        self._loop = loop
+        self._connection = connection
         self._lock = threading.Lock()
-        self._task: concurrent.futures.Future[Any] | None = None
-        self._pieces: queue.Queue[Any] | None = None
-        self._cancelled = threading.Event()
+        self._streaming: set[concurrent.futures.Future[None]] = set()
         self.last_check: ServerCheck | None = None
 
     @property
@@ -185,78 +126,84 @@ class ServerEngine:
         assert settings.server is not None
         server = settings.server
         started = time.perf_counter()
-        loop = _Loop(server)
+        server.base_url  # noqa: B018 - a malformed address (or one with a key in it) is refused before a thread starts
+        connection = _Connection(server)
         try:
-            models = loop.run(_list_models(loop, server))
-            engine = cls(settings, server, _chosen_model(server, models), models, loop, 0.0)
+            models = connection.run(_list_models, connection, server)
+            engine = cls(settings, server, _chosen_model(server, models), models, connection, 0.0)
             # Two one-token answers: a server that drops pictures would otherwise answer about nothing, confidently.
             engine.last_check = engine.check()
+            if engine.last_check.sees_images is False:
+                raise ServerError(messages.SERVER_IGNORES_IMAGES.format(model=engine.served_model))
         except BaseException:
-            loop.close()
+            connection.close()
             raise
-        if engine.last_check.sees_images is False:
-            loop.close()
-            raise ServerError(messages.SERVER_IGNORES_IMAGES.format(model=engine.served_model))
         engine.load_s = time.perf_counter() - started
         return engine
 
     def close(self) -> None:
-        """Close the connections and stop the engine's thread."""
-        self._loop.close()
+        """End any answer still streaming, close the connections, the event loop and its thread (once is enough)."""
+        with self._lock:
+            streaming = list(self._streaming)
+        for task in streaming:
+            task.cancel()
+        self._connection.close()
 
     def start(self, image: IntakeImage) -> ServerConversation:
         """A new conversation: the picture is sized and encoded once here."""
         picture = sized_picture(image.image, self.served_model, self.settings.image_fit)
         return ServerConversation(image=image, picture_url=data_url(picture))
 
-    def cancel(self) -> None:
-        """End the answer now, from any thread: the connection is closed and ``ask`` returns at once."""
-        self._cancelled.set()
-        with self._lock:
-            task, pieces = self._task, self._pieces
-        if task is not None:
-            task.cancel()  # run_coroutine_threadsafe's future cancels the asyncio task on the loop's thread
-        if pieces is not None:
-            pieces.put(_DONE)
-
     def ask(self, conversation: ServerConversation, question: str, on_text: TextCallback | None = None,
-            max_new_tokens: int | None = None) -> ServerAnswer:
-        """Answer ``question``, calling ``on_text`` with each piece on this thread as it streams in."""
+            max_new_tokens: int | None = None, cancel: CancelToken | None = None) -> ServerAnswer:
+        """Answer ``question``, calling ``on_text`` with each piece on this thread as it streams in.
+
+        ``cancel`` is the request's own token: cancelled before the request is sent, nothing is sent; cancelled
+        later (from any thread), the connection is closed and what was written is returned with ``is_cancelled``.
+        """
         started = time.perf_counter()
-        self._cancelled.clear()
-        body = {
-            "model": self.served_model,
-            "messages": conversation.messages(question),
-            "stream": True,
-            "stream_options": {"include_usage": True},
-            "max_tokens": max_new_tokens or self.settings.max_new_tokens,
-            "temperature": 0,
-        }
-        pieces: queue.Queue[Any] = queue.Queue()
-        stream = _Stream(pieces, started)
-        task = self._loop.submit(_chat(self._loop, self.server, body, stream))
+        token = cancel or CancelToken()
+        if token.is_cancelled:
+            return ServerAnswer(text="", new_tokens=0, prompt_tokens=0, time_to_first_token_s=None,
+                                total_s=time.perf_counter() - started, is_cancelled=True)
+        body = chat_body(self.served_model, conversation, question, max_new_tokens or self.settings.max_new_tokens)
+        pieces: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        stream = AnswerStream(started)
+        task = self._connection.submit(_chat, self._connection, self.server, body, stream, pieces)
         with self._lock:
-            self._task, self._pieces = task, pieces
-        if self._cancelled.is_set():  # cancelled before the task could be
-            self.cancel()
+            self._streaming.add(task)
+
+        def stop() -> None:
+            task.cancel()  # the portal cancels the task on the loop's thread, which closes the connection
+            pieces.put(_DONE)  # and ask() is free now, not once the connection has closed
+
+        forget = token.on_cancel(stop)
         written: list[str] = []
         first_piece_s: float | None = None
+        ended_by_close = False
         try:
-            while True:
-                item = pieces.get()
-                if item is _DONE:
+            while (item := pieces.get()) is not _DONE:
+                if token.is_cancelled:  # pieces already queued when Stop came are not said after it
                     break
                 if first_piece_s is None:
                     first_piece_s = time.perf_counter() - started
                 written.append(item)
                 if on_text is not None:
                     on_text(item)
-            is_cancelled = self._cancelled.is_set()
-            if not is_cancelled:
-                task.result()  # raises the stream's failure as its sentence
+            if not token.is_cancelled:
+                try:
+                    task.result()  # raises the stream's failure as its sentence
+                except concurrent.futures.CancelledError:
+                    ended_by_close = True  # close() ended it (the engine was replaced mid-answer)
+                except ServerError:
+                    if not token.is_cancelled:  # a failure that comes after Stop is not news to the user
+                        raise
         finally:
+            forget()
+            task.cancel()  # nothing is left streaming when on_text raised (does nothing once the task is done)
             with self._lock:
-                self._task = self._pieces = None
+                self._streaming.discard(task)
+        is_cancelled = token.is_cancelled or ended_by_close
         text = "".join(written).strip()
         if text or not is_cancelled:
             conversation.turns.append((question, text))
@@ -276,8 +223,10 @@ class ServerEngine:
         from PIL import Image
 
         probe = ServerConversation(image=None, picture_url=data_url(Image.new("RGB", (PROBE_SIDE,) * 2, "white")))
-        with_image = self.ask(probe, "What colour is this?", max_new_tokens=1)
-        text_only = self.ask(ServerConversation(image=None, picture_url=""), "What colour is this?", max_new_tokens=1)
+        # Each probe is a request of its own, with its own token: nothing a user's Stop could reach.
+        with_image = self.ask(probe, "What colour is this?", max_new_tokens=1, cancel=CancelToken())
+        text_only = self.ask(ServerConversation(image=None, picture_url=""), "What colour is this?",
+                             max_new_tokens=1, cancel=CancelToken())
         sees: bool | None = None
         if with_image.prompt_tokens and text_only.prompt_tokens:
             sees = with_image.prompt_tokens > text_only.prompt_tokens
@@ -299,21 +248,27 @@ def _chosen_model(server: ServerSettings, models: list[str]) -> str:
 
 # --- The connection, on the engine's own event loop ---------------------------------------------------------------
 
-class _Loop:
-    """An asyncio loop on a daemon thread, with one HTTP client for the engine's life."""
+class _Connection:
+    """An event loop on a thread of its own (anyio's blocking portal), with one HTTP client for the engine's life."""
 
     def __init__(self, server: ServerSettings) -> None:
+        from anyio.from_thread import start_blocking_portal
+
         self.server = server
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="model-server", daemon=True)
-        self.thread.start()
+        self._portal_context = start_blocking_portal()
+        self.portal = self._portal_context.__enter__()
+        # Named as the old thread was, for a debugger's list (start_blocking_portal's own name= is recent).
+        self.portal.call(_name_this_thread, "model-server")
         self.client: Any = None
+        self._closed = False
 
-    def submit(self, coroutine: Any) -> concurrent.futures.Future[Any]:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+    def run(self, function: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """``function(*args)`` on the loop, waited for."""
+        return self.portal.call(function, *args)
 
-    def run(self, coroutine: Any) -> Any:
-        return self.submit(coroutine).result()
+    def submit(self, function: Callable[..., Awaitable[T]], *args: Any) -> concurrent.futures.Future[T]:
+        """``function(*args)`` started on the loop; cancelling the future cancels the task."""
+        return self.portal.start_task_soon(function, *args)
 
     async def http(self) -> Any:
         """The client, made on the loop's thread at first use."""
@@ -321,7 +276,7 @@ class _Loop:
             import httpx2
 
             self.client = httpx2.AsyncClient(
-                verify=_ssl_context(self.server.ca_file),
+                verify=ssl_context(self.server.ca_file),
                 timeout=httpx2.Timeout(CONNECT_TIMEOUT_S, read=self.server.read_timeout_s),
                 trust_env=False,  # only the address the user chose: no proxy from the environment
                 follow_redirects=False,
@@ -329,36 +284,33 @@ class _Loop:
             )
         return self.client
 
+    async def _close_client(self) -> None:
+        if self.client is not None:
+            await self.client.aclose()
+
     def close(self) -> None:
-        async def shut() -> None:
-            if self.client is not None:
-                await self.client.aclose()
-
-        if self.loop.is_running():
-            with contextlib.suppress(Exception):  # closing a connection that already failed is not news
-                self.submit(shut()).result(timeout=2)
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self.thread.join(timeout=2)
-
-
-def _ssl_context(ca_file: str) -> ssl.SSLContext:
-    """The system's trusted certificates, plus the user's certificate authority when one is chosen."""
-    context = ssl.create_default_context()
-    if ca_file:
-        try:
-            context.load_verify_locations(cafile=ca_file)
-        except (OSError, ssl.SSLError):
-            raise ServerError(messages.SERVER_CA_FILE_UNREADABLE.format(path=ca_file)) from None
-    return context
+        """Close the client's connections, cancel what still runs, end the loop (its descriptors) and its thread."""
+        if self._closed:
+            return
+        self._closed = True
+        with contextlib.suppress(Exception):  # closing a connection that already failed is not news
+            self.portal.call(self._close_client)
+        with contextlib.suppress(RuntimeError):  # already stopped
+            self.portal.call(self.portal.stop, True)
+        self._portal_context.__exit__(None, None, None)  # joins the thread once the loop is closed
 
 
-async def _list_models(loop: _Loop, server: ServerSettings) -> list[str]:
+def _name_this_thread(name: str) -> None:
+    threading.current_thread().name = name
+
+
+async def _list_models(connection: _Connection, server: ServerSettings) -> list[str]:
     url = server.base_url
     try:
-        client = await loop.http()
+        client = await connection.http()
         response = await client.get(url + "/models")
         if response.status_code != 200:
-            raise ServerError(status_sentence(response.status_code, _error_text(response.content), server))
+            raise ServerError(status_sentence(response.status_code, error_text(response.content), server))
         data = response.json()
         return [str(entry["id"]) for entry in data.get("data", []) if isinstance(entry, dict) and "id" in entry]
     except ServerError:
@@ -369,153 +321,26 @@ async def _list_models(loop: _Loop, server: ServerSettings) -> list[str]:
         raise ServerError(failure_sentence(error, server)) from None
 
 
-@dataclass
-class _Stream:
-    """What one streamed answer told: pieces go to ``pieces``; token counts and the request's timing are kept."""
+async def _chat(connection: _Connection, server: ServerSettings, body: dict[str, Any], stream: AnswerStream,
+                pieces: queue.SimpleQueue[Any]) -> None:
+    """POST the chat and put each piece into ``pieces``; always ends the queue, also on cancel or failure.
 
-    pieces: queue.Queue[Any]
-    started: float
-    prompt_tokens: int | None = None
-    completion_tokens: int | None = None
-    finish_reason: str | None = None
-    request_sent_s: float | None = None
-    first_piece_read_s: float | None = None
-
-
-async def _chat(loop: _Loop, server: ServerSettings, body: dict[str, Any], stream: _Stream) -> None:
-    """POST the chat and put each piece into the stream's queue; always ends the queue, also on cancel or failure."""
+    Cancellation is not an ``Exception``: it passes through untouched, closing the response on its way out.
+    """
     try:
-        client = await loop.http()
+        client = await connection.http()
         async with client.stream("POST", server.base_url + "/chat/completions", json=body) as response:
             stream.request_sent_s = time.perf_counter() - stream.started
             if response.status_code != 200:
-                raise ServerError(status_sentence(response.status_code, _error_text(await response.aread()),
+                raise ServerError(status_sentence(response.status_code, error_text(await response.aread()),
                                                   server, model=str(body.get("model", ""))))
-            async for event in _events(response.aiter_lines()):
-                _take(event, stream)
-        if stream.finish_reason is None:
-            raise ServerError(messages.SERVER_STREAM_BROKEN)
-    except (ServerError, asyncio.CancelledError):
+            async for event in events(response.aiter_lines()):
+                for piece in stream.take(event):
+                    pieces.put(piece)
+        stream.end()
+    except ServerError:
         raise
     except Exception as error:  # noqa: BLE001 - every transport failure is told as its own sentence
         raise ServerError(failure_sentence(error, server)) from None
     finally:
-        stream.pieces.put(_DONE)
-
-
-async def _events(lines: AsyncIterator[str]) -> AsyncIterator[dict[str, Any]]:
-    """The JSON objects of a server-sent event stream (``data:`` lines; ``[DONE]`` ends it)."""
-    async for line in lines:
-        if not line.startswith("data:"):
-            continue
-        payload = line[5:].strip()
-        if payload == "[DONE]":
-            return
-        try:
-            event = json.loads(payload)
-        except ValueError:  # an event cut off in the middle
-            raise ServerError(messages.SERVER_STREAM_BROKEN) from None
-        if isinstance(event, dict):
-            yield event
-
-
-def _take(event: dict[str, Any], stream: _Stream) -> None:
-    if "error" in event:
-        error = event["error"]
-        reason = error.get("message") if isinstance(error, dict) else error
-        raise ServerError(messages.SERVER_STREAM_ERROR.format(reason=str(reason)[:160]))
-    usage = event.get("usage")
-    if isinstance(usage, dict):
-        stream.prompt_tokens = usage.get("prompt_tokens", stream.prompt_tokens)
-        stream.completion_tokens = usage.get("completion_tokens", stream.completion_tokens)
-    for choice in event.get("choices") or []:
-        piece = (choice.get("delta") or {}).get("content")
-        if piece:
-            if stream.first_piece_read_s is None:
-                stream.first_piece_read_s = time.perf_counter() - stream.started
-            stream.pieces.put(piece)
-        if choice.get("finish_reason"):
-            stream.finish_reason = choice["finish_reason"]
-
-
-def _error_text(content: bytes) -> str:
-    """The server's own words about an error: OpenAI's ``error.message``, FastAPI's ``detail``, or the text."""
-    text = content.decode("utf-8", "replace").strip()
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return text[:160]
-    if isinstance(data, dict):
-        error = data.get("error")
-        if isinstance(error, dict) and error.get("message"):
-            return str(error["message"])[:160]
-        for key in ("detail", "message", "error"):
-            if data.get(key):
-                return str(data[key])[:160]
-    return text[:160]
-
-
-# --- One sentence per failure -------------------------------------------------------------------------------------
-
-def status_sentence(status: int, reason: str, server: ServerSettings, model: str = "") -> str:
-    """The sentence for an HTTP error status from the server."""
-    url = server.base_url
-    if status in (401, 403):
-        return messages.SERVER_UNAUTHORISED.format(url=url, status=status)
-    if status == 404:
-        if "model" in reason.lower() and model:
-            return messages.SERVER_MODEL_NOT_SERVED.format(model=model, served=reason)
-        suggestion = url if url.endswith("/v1") else url + "/v1"
-        return messages.SERVER_NO_API.format(url=url, suggestion=suggestion)
-    if status == 413:
-        return messages.SERVER_PICTURE_TOO_LARGE
-    if status in (502, 503, 504):  # a proxy in front of a server that is down, starting or too slow
-        return messages.SERVER_BEHIND_PROXY_UNAVAILABLE.format(status=status)
-    if status == 400 and "model" in reason.lower() and model and model in reason:
-        return messages.SERVER_MODEL_NOT_SERVED.format(model=model, served=reason)
-    if status == 400 and "plain http" in reason.lower():
-        return messages.SERVER_HTTP_TO_HTTPS.format(url=url)
-    return messages.SERVER_HTTP_ERROR.format(status=status, reason=reason or "no reason given")
-
-
-def failure_sentence(error: BaseException, server: ServerSettings) -> str:
-    """The sentence for a failure to reach or read the server (the exception chain tells which)."""
-    import httpx2
-
-    url = server.base_url
-    host = urlsplit(url).hostname or url
-    chain = error_chain(error)
-    text = " ".join(str(each) for each in chain).lower()
-    if any(isinstance(each, ssl.SSLCertVerificationError) for each in chain) or "certificate verify failed" in text:
-        if "hostname mismatch" in text or "ip address mismatch" in text or "doesn't match" in text:
-            return messages.SERVER_CERT_MISMATCH.format(host=host)
-        return messages.SERVER_CERT_UNTRUSTED.format(url=url)
-    if "wrong_version_number" in text or "wrong version number" in text or "record layer failure" in text \
-            or "packet length too long" in text:
-        return messages.SERVER_HTTPS_TO_HTTP.format(url=url)
-    if isinstance(error, httpx2.ReadTimeout):
-        return messages.SERVER_READ_TIMEOUT.format(seconds=f"{server.read_timeout_s:g}")
-    if isinstance(error, httpx2.ConnectTimeout):
-        return messages.SERVER_NOT_LISTENING.format(url=url)
-    if "name or service not known" in text or "nodename nor servname" in text or "getaddrinfo failed" in text \
-            or "no address associated" in text or "temporary failure in name resolution" in text:
-        return messages.SERVER_UNKNOWN_HOST.format(host=host, url=url)
-    if isinstance(error, httpx2.ConnectError):
-        return messages.SERVER_NOT_LISTENING.format(url=url)
-    if isinstance(error, (httpx2.RemoteProtocolError, httpx2.ReadError)):
-        # Plain http to a TLS port: uvicorn (vLLM with --ssl-certfile) hangs up without a word.
-        if url.startswith("http://") and ("without sending a response" in text or "illegal" in text):
-            return messages.SERVER_HTTP_TO_HTTPS.format(url=url)
-        return messages.SERVER_STREAM_BROKEN
-    return messages.SERVER_UNEXPECTED.format(url=url, reason=short_reason(error))
-
-
-def error_chain(error: BaseException) -> list[BaseException]:
-    """The error and each one it came from (its cause, else its context), without going round in circles."""
-    seen: list[BaseException] = []
-    current: BaseException | None = error
-    while current is not None and current not in seen:
-        seen.append(current)
-        current = current.__cause__ or current.__context__
-    return seen
-
+        pieces.put(_DONE)
