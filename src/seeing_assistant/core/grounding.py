@@ -3,8 +3,9 @@
 LLaVA-1.5-7B answers text questions far better with OCR text in its prompt (TextVQA 58.2 with it, 46.1 without;
 LLaVA's own evaluation passes "Reference OCR token: ..." before the question). The budget keeps the first word from
 waiting on a long prefill: what the model reads in ``TEXT_SECONDS`` on this computer, from the rate the engine times
-at load. Measured by ``benchmarks.grounding`` on a 2-core CPU: SmolVLM-256M gets 551 tokens, which it reads in
-0.97 s; LLaVA-1.5-7B there reads about 6 tokens a second, so its question goes alone.
+at load. Measured by ``benchmarks.grounding`` on a 2-core CPU: SmolVLM-256M got 551 tokens, which it read in
+0.97 s (494 since the fence's longer header, by the same rate); LLaVA-1.5-7B there reads about 6 tokens a second, so
+its question goes alone.
 
 When the text is longer than the budget, the lines of the screen's active window come first (the window the user was
 in when they pressed the chord), then lines that share a word with the question, then the main area's, then the rest,
