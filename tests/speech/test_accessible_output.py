@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import sys
 import types
-from typing import Any
-
 from pathlib import Path
+from typing import Any
 
 import pytest
 

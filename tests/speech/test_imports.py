@@ -36,7 +36,7 @@ def circles(graph: dict[str, set[str]]) -> list[list[str]]:
     def walk(module: str, path: list[str]) -> None:
         for imported in sorted(graph.get(module, set())):
             if imported in path:
-                found.append(path[path.index(imported):] + [imported])
+                found.append([*path[path.index(imported):], imported])
             elif imported not in done:
                 walk(imported, [*path, imported])
         done.add(module)

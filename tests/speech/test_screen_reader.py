@@ -74,5 +74,8 @@ def test_an_unreachable_screen_reader_is_told_and_automatic_falls_back_to_the_ap
     assert isinstance(chosen, speech.SilentSpeaker) and taken == routes.NO_ONE
     assert problem is not None and "speech-dispatcher" in problem
     fallback, taken, problem = routes.open_route(routes.SCREEN_READER, speech.VoiceSettings(), False, fall_back=True)
-    assert isinstance(fallback, speech.VoiceSpeaker) and taken == routes.APP_VOICE and problem is None
-    fallback.close()
+    try:
+        assert isinstance(fallback, speech.FailoverSpeaker) and taken == routes.APP_VOICE and problem is None
+        assert isinstance(fallback.current, speech.VoiceSpeaker) and fallback.route == routes.APP_VOICE
+    finally:
+        fallback.close()

@@ -61,7 +61,7 @@ class ListOutput(speech.AudioOutput):
         self.clears = 0
         self.closed = False
 
-    def play(self, pcm: speech.Pcm) -> None:
+    def play(self, pcm: speech.Pcm, tag: str | None = None) -> None:
         self.played.append(pcm)
 
     def clear(self) -> None:
@@ -104,6 +104,14 @@ def test_stop_drops_the_unfinished_sentence_and_say_interrupts() -> None:
     speaker.say("New answer.")
     assert speaker.sentences == ["ence.", "New answer."]
     assert speaker.stops == 2
+
+
+def test_a_speaker_running_for_days_keeps_only_its_latest_sentences() -> None:
+    speaker = speech.SilentSpeaker()
+    for number in range(2000):
+        speaker.feed(f"Sentence {number}. ")
+    assert 200 <= len(speaker.sentences) <= 400  # bounded, and still enough for the end of a long answer
+    assert speaker.sentences[-200:] == [f"Sentence {number}." for number in range(1800, 2000)]
 
 
 def test_voice_speaker_synthesises_in_order_and_plays_each_sentence() -> None:

@@ -103,6 +103,18 @@ class PrivatePulse:
         self.stop()
         raise AudioLabError("pulseaudio did not start within 15 s")
 
+    def kill(self) -> None:
+        """Kill the server by PID (SIGKILL: the sound system crashed); its folder stays until ``stop``."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def pactl(self, *arguments: str) -> str:
+        """Run ``pactl`` against this server and return what it printed."""
+        done = subprocess.run(["pactl", *arguments], env=dict(os.environ, **self.env), capture_output=True,
+                              text=True, check=True)
+        return done.stdout.strip()
+
     def stop(self) -> None:
         """Stop the server (by its PID) and remove its folder."""
         if self.process is not None and self.process.poll() is None:

@@ -200,7 +200,7 @@ class FailoverSpeaker(Speaker):
                 speaker.speak_sentences([notice, *rest])
             self._is_failing_over.clear()
             self._state.notify_all()
-        log.warning("Speech failed over to %s: %s", self.route, reason)
+        log.info("Speech failed over to %s: %s", self.route, reason)  # the notice itself is the user's message
         self._tell(notice)
 
     def _try_better_route(self) -> None:

@@ -150,7 +150,7 @@ class QtAudioOutput(AudioOutput):
             self.failure = reason
         if is_sound_system_gone:
             _sound_system_gone.set()
-        log.warning("Audio output failed: %s", reason)
+        log.info("Audio output failed: %s", reason)  # the speaker tells the user, once
         if self.on_failed is not None:
             self.on_failed(reason)
         self._idle.set()

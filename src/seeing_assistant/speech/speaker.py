@@ -84,10 +84,14 @@ class Speaker(ABC):
         self._tell_broken(reason, problem)
 
     def _tell_broken(self, reason: str, problem: str) -> None:
+        # Logged quietly: the user is told once, by whoever handles on_broken or on_error (the command line's error).
+        log.info("Speech broke: %s", reason)
         if self.on_broken is not None:
             self.on_broken(reason)
-        else:
-            self._failed(problem)
+            return
+        _keep_latest(self.errors, problem)
+        if self.on_error is not None:
+            self.on_error(problem)
 
     def unspoken(self) -> list[str]:
         """The sentences handed over and not yet heard in full, the one that was cut first (after a break)."""
