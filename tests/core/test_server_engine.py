@@ -250,7 +250,7 @@ def test_an_error_status_is_one_sentence(scripted: ScriptedServer, picture: inta
 
 
 def memory_backend() -> MemoryKeyring:
-    """The test double as a backend of the keyring package's own kind, so that it can stand as this desktop's keyring."""
+    """The test double as a backend of the keyring package's own kind, so that it can be this desktop's keyring."""
     from keyring.backend import KeyringBackend
 
     class MemoryBackend(MemoryKeyring, KeyringBackend):

@@ -162,10 +162,10 @@ class ServerEngine:
         later (from any thread), the connection is closed and what was written is returned with ``is_cancelled``.
         """
         started = time.perf_counter()
-        token = cancel or CancelToken()
-        if token.is_cancelled:
+        if cancel is not None and cancel.is_cancelled:  # Stop came before the engine was reached: nothing is sent
             return ServerAnswer(text="", new_tokens=0, prompt_tokens=0, time_to_first_token_s=None,
                                 total_s=time.perf_counter() - started, is_cancelled=True)
+        token = cancel or CancelToken()
         body = chat_body(self.served_model, conversation, question, max_new_tokens or self.settings.max_new_tokens)
         pieces: queue.SimpleQueue[Any] = queue.SimpleQueue()
         stream = AnswerStream(started)
