@@ -84,6 +84,17 @@ def test_doctor_checks_the_server(llava_server: ModelServer, env: dict[str, str]
         unreachable.stdout
 
 
+@pytest.mark.parametrize("command", [["doctor"], ["describe", "{photo}"]])
+def test_an_address_with_the_key_in_it_is_refused_without_repeating_the_key(
+        llava_server: ModelServer, photo: Path, env: dict[str, str], command: list[str]) -> None:
+    address = llava_server.url.replace("http://", "http://admin:sk-in-the-address@")
+    done = run_cli([part.replace("{photo}", str(photo)) for part in command] + ["--server", address], env)
+    sentence = messages.SERVER_ADDRESS_HAS_KEY.format(url=llava_server.url)
+    assert (done.returncode, done.stdout) == (3, ""), done.stderr
+    assert done.stderr == f"seeing-assistant: error: {sentence}\n"
+    assert "sk-in-the-address" not in done.stdout + done.stderr
+
+
 def test_download_lists_the_models_for_this_computer_and_suggests_one(env: dict[str, str]) -> None:
     done = run_cli(["download", "--list"], env)
     assert done.returncode == 0, done.stderr

@@ -124,3 +124,45 @@ def test_choosing_a_server_in_settings_reloads_and_keeps_the_key_out_of_the_file
     # The dialog opened again shows the key from the keyring, masked.
     again = SettingsDialog(loaded, window)
     assert again.api_key.text() == "sk-from-the-admin" and again.api_key.echoMode() == again.api_key.EchoMode.Password
+
+
+
+def with_key(url: str) -> str:
+    return url.replace("http://", "http://admin:sk-in-the-address@")
+
+
+def test_test_connection_with_the_key_in_the_address_says_where_the_key_goes(
+        llava_server: ModelServer, qtbot: QtBot) -> None:
+    heard: list[tuple[str, bool]] = []
+    dialog = SettingsDialog(settings.Settings(answers_from="server", server_url=with_key(llava_server.url)),
+                            announce=lambda text, is_error: heard.append((text, is_error)))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.test_button.click()
+    sentence = messages.SERVER_ADDRESS_HAS_KEY.format(url=llava_server.url)
+    assert (dialog.test_result.text(), dialog.test_button.isEnabled()) == (sentence, True)
+    assert heard == [(sentence, True)]
+
+
+@pytest.mark.xfail(strict=True, reason="desktop/worker.py reads server.base_url outside its try, so the refusal is "
+                                       "raised on the worker thread instead of said; apply_settings saves the address "
+                                       "as typed, key and all")
+def test_an_address_with_the_key_in_it_is_one_sentence_and_the_key_is_never_saved(
+        make_window: Callable[..., MainWindow], llava_server: ModelServer, qtbot: QtBot, config_dir: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    keyring = MemoryKeyring()
+    monkeypatch.setattr(servers, "_keyring", lambda: keyring)
+    window = make_window(factory=load_engine, model="someone/not-downloaded")
+    window.save_settings = True
+    heard: list[str] = []
+    monkeypatch.setattr(window.voice, "announce", lambda text, is_error=False: heard.append(text))
+    dialog = SettingsDialog(window.settings, window)
+    dialog.answers_from.setCurrentIndex(dialog.answers_from.findData(servers.SERVER))
+    dialog.server_url.setText(with_key(llava_server.url))
+    window.apply_settings(dialog.chosen(), api_key=dialog.chosen_api_key())
+    sentence = messages.SERVER_ADDRESS_HAS_KEY.format(url=llava_server.url)
+    qtbot.waitUntil(lambda: window.status.text() == sentence, timeout=10000)
+    assert not any("sk-in-the-address" in text for text in heard)
+    saved = config_dir / settings.FILE_NAME
+    assert not saved.exists() or "sk-in-the-address" not in saved.read_text()
+    assert not any("sk-in-the-address" in account + secret for (_, account), secret in keyring.secrets.items())

@@ -263,6 +263,11 @@ class SettingsDialog(QDialog):
         if server is None:
             self._on_tested(messages.SERVER_ADDRESS_MISSING, True, [])
             return
+        try:
+            server.base_url  # noqa: B018 - an address that is no address, or has the key in it: said, not raised
+        except SeeingAssistantError as error:
+            self._on_tested(str(error), True, [])
+            return
         self.test_button.setEnabled(False)
         self.test_result.setText(messages.SERVER_TESTING.format(url=server.base_url))
         self.test_result.show()
