@@ -47,7 +47,7 @@ def test_a_voice_that_cannot_be_used_is_told_and_the_answer_still_shows(
     qtbot.addWidget(window)
     window.show()
     wait_ready(qtbot, window)
-    assert isinstance(window.voice.speaker, speech.VoiceSpeaker)
+    assert window.voice.speaking_now == "app"  # the app's own voice, behind the failover
     heard: list[tuple[str, bool]] = []
     window.status.changed.connect(lambda text, is_error: heard.append((text, is_error)))
     window.apply_settings(settings.Settings(voice="no-such-voice", hide_window_when_capturing=False, earcons=False))

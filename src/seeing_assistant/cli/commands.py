@@ -147,10 +147,13 @@ def run_describe(args: argparse.Namespace) -> int:
         finally:
             signal.signal(signal.SIGINT, previous)
     except BaseException:
+        session.close()
         if speaker is not None:
             speaker.stop()
             speaker.close()
         raise
+    used_engine = session.engine
+    session.close()  # a server engine's connections and thread; the figures below are kept on the engine
     _finish_speech(speaker, is_stopped=reply.is_cancelled)
     if reply.is_cancelled or interrupted:
         if not args.json:
@@ -159,7 +162,7 @@ def run_describe(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     for note in reply.notes:
         print_warning(note)
-    engine, answer = (None, None) if reads_text else (session.engine, reply.answer)
+    engine, answer = (None, None) if reads_text else (used_engine, reply.answer)
     result: dict[str, Any] = {
         "model": None if reads_text else getattr(engine, "model_name", args.model),
         "server": args.server and normalised(args.server),
