@@ -2,16 +2,16 @@
 
 Qt-free and thread-agnostic: the caller runs ``ask`` wherever it likes (the CLI's main thread, a GUI worker) and
 receives text pieces through a callback. Each ``ask`` carries its request's :class:`~seeing_assistant.core.cancel.
-CancelToken`: the token is checked before every block of the model (each decoder layer and vision-encoder block, so
-also inside the prefill and the image's encoding) and between tokens, so a Stop from any thread ends the answer
-within one block's time. Follow-up questions reuse the key/value cache of the image and earlier turns.
+CancelToken`: the token is checked inside the model's forward pass (before each part of every decoder layer and
+vision-encoder block, and between a long prompt's attention chunks: :mod:`~seeing_assistant.core.stop_checks`) and
+between tokens, so a Stop from any thread ends the answer within milliseconds, in the prefill too. Follow-up
+questions reuse the key/value cache of the image and earlier turns.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -100,7 +100,7 @@ class Engine:
         self.load_s = load_s
         self.text_tokens_per_s: float | None = None  # how fast it reads a prompt's text here (see load)
         self._token: CancelToken | None = None  # the request being answered; its Stop is checked in every block
-        self._checks = _install_stop_checks(model, self._check_stop)
+        self._checks = self._install_checks()
         text_config = model.config.get_text_config(decoder=True)
         self._context_limit = int(getattr(text_config, "max_position_embeddings", 4096) or 4096)
 
@@ -198,12 +198,18 @@ class Engine:
 
     @has_stop_checks.setter
     def has_stop_checks(self, wanted: bool) -> None:
+        from seeing_assistant.core import stop_checks
+
         if wanted and not self._checks:
-            self._checks = _install_stop_checks(self.model, self._check_stop)
+            self._checks = self._install_checks()
         elif not wanted:
-            for handle in self._checks:
-                handle.remove()
+            stop_checks.remove(self.model, self._checks)
             self._checks = []
+
+    def _install_checks(self) -> list[Any]:
+        from seeing_assistant.core import stop_checks  # imports torch and transformers, loaded by now
+
+        return stop_checks.install(self.model, self._check_stop)
 
     def close(self) -> None:
         """Nothing is held open: the model's memory goes with the engine."""
@@ -448,28 +454,6 @@ def _cancelled_answer(started: float, prompt_tokens: int = 0) -> Answer:
     """The answer to a request that was cancelled before the model read anything."""
     return Answer(text="", new_tokens=0, prompt_tokens=prompt_tokens, reused_tokens=0, time_to_first_token_s=None,
                   total_s=time.perf_counter() - started, is_cancelled=True)
-
-
-def _install_stop_checks(model: Any, check: Callable[..., None]) -> list[Any]:
-    """Call ``check`` before every block of the model and before each of the blocks' own parts.
-
-    A model's decoder layers, its vision encoder's blocks and its projector's stages are the elements of
-    ``nn.ModuleList``s, whatever the architecture, so a Stop is seen inside the prefill and the image's encoding, not
-    only between tokens, without naming any model. Between layers alone was not enough: one layer of the mid-size
-    random LLaVA read a 1,618-token prompt in 430-560 ms on 2 busy cores. Before each projection, norm and activation
-    inside a layer, the longest stretch without a check is the attention itself (35-65 ms there). One check is a
-    Python call and an attribute read, microseconds beside a projection's milliseconds; ``benchmarks.stop`` measures
-    the decode rate with and without them.
-    """
-    from torch import nn
-
-    handles: list[Any] = []
-    for module in model.modules():
-        if isinstance(module, nn.ModuleList):
-            for block in module:
-                parts = [part for part in block.modules() if part is block or not any(part.children())]
-                handles.extend(part.register_forward_pre_hook(check) for part in parts)
-    return handles
 
 
 class _CancelCriteria:
