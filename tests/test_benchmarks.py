@@ -97,3 +97,15 @@ def test_grounding_benchmark_times_exactly_the_screen_texts_tokens(tiny_model: P
     rows = report["rows"]
     assert [row["model"] for row in rows] == ["tiny LLaVA", "tiny SmolVLM"]
     assert all(row["text_prefill_s"]["median"] > 0 and row["first_token_plain_s"]["median"] > 0 for row in rows)
+
+
+def test_stop_benchmark_presses_stop_in_each_stage_of_both_models(tmp_path: Path) -> None:
+    stdout, report = run_benchmark("stop", "--quick", "--no-server", out=tmp_path / "stop.json", timeout=600)
+    assert set(report["models"]) == {"stop_ms", "stop_ms_small"}
+    for key in ("mid", "small"):
+        assert report[key]["prompt_tokens"] > 1024  # the long prompt: the text's 1,024 tokens and the picture's
+        assert report[key]["decode_tokens_per_s"]["with_checks"]["median"] > 0
+        assert "prefill" in report[key]["longest_unchecked_ms"]
+    # Tiny models run each stage in milliseconds, so a Stop may land in the next one; some must land where meant.
+    assert report["stop_ms"] or report["stop_ms_small"]
+    assert stdout.startswith("| stage | tiny LLaVA | tiny SmolVLM |")

@@ -29,6 +29,8 @@ from PySide6.QtWidgets import (
 
 from seeing_assistant import speech
 from seeing_assistant.core import actions, launcher, messages, servers, settings, tasks
+from seeing_assistant.core.engine_settings import normalised
+from seeing_assistant.core.errors import ServerError
 from seeing_assistant.core.factories import load_engine, load_recognizer
 from seeing_assistant.core.intake import IntakeImage
 from seeing_assistant.core.seams import EngineFactory, RecognizerFactory, TextReaderLike
@@ -320,6 +322,12 @@ class MainWindow(QMainWindow):
         leaves the app half on the old settings: the new ones are used for this run, and the user is told that they
         will not last.
         """
+        if chosen.server_url:
+            try:  # an address with user:key@ in it is refused before it is announced, used or saved anywhere
+                normalised(chosen.server_url)
+            except ServerError as error:
+                self.voice.announce(str(error), is_error=True)
+                return
         before, self.settings = self.settings, chosen
         is_key_changed = False
         if api_key is not None and chosen.server_url and api_key != (servers.api_key(chosen.server_url) or ""):

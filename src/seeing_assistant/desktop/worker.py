@@ -86,9 +86,9 @@ class EngineWorker(QObject):
     @Slot(object)
     def _load(self, settings: EngineSettings) -> None:
         server = settings.server
-        emit(self.loading, messages.SERVER_CONNECTING.format(url=server.base_url) if server is not None
-             else messages.MODEL_LOADING.format(model=settings.model))
-        try:
+        try:  # an address the engine refuses (a key written into it) is one sentence, not a thread's traceback
+            emit(self.loading, messages.SERVER_CONNECTING.format(url=server.base_url) if server is not None
+                 else messages.MODEL_LOADING.format(model=settings.model))
             engine = self.session.load(settings)
         except SeeingAssistantError as error:
             emit(self.load_failed, str(error))
