@@ -85,6 +85,7 @@ class StageClock:
             self._handles.append(vision_blocks[0][1][0].register_forward_pre_hook(self._mark("vision")))
         self._handles.append(text_blocks[0][1][0].register_forward_pre_hook(self._mark("prefill")))
         head = model.get_output_embeddings()
+        self._handles.append(head.register_forward_pre_hook(self._point("the head")))
         self._handles.append(head.register_forward_hook(self._mark("decode")))
 
     def _point(self, label: str) -> Callable[..., None]:

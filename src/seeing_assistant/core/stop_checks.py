@@ -36,6 +36,9 @@ def install(model: Any, check: Callable[..., None]) -> list[Any]:
 
     _use_chunked_attention(model)
     handles: list[Any] = []
+    head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
+    if head is not None:  # between the last layer and the head: the head, the token's bookkeeping, then the criteria
+        handles.append(head.register_forward_pre_hook(check))
     for module in model.modules():
         if isinstance(module, nn.ModuleList):
             for block in module:
