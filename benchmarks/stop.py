@@ -72,7 +72,8 @@ class StageClock:
         self.points: list[tuple[float, str]] = []
         self.events = {name: threading.Event() for name in ("vision", "prefill", "decode")}
         self._handles = []
-        vision_blocks, text_blocks = [], []
+        vision_blocks: list[tuple[str, Any]] = []
+        text_blocks: list[tuple[str, Any]] = []
         for name, module in model.named_modules():
             if isinstance(module, torch.nn.ModuleList) and len(module):
                 (vision_blocks if "vision" in name else text_blocks).append((name, module))
