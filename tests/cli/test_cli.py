@@ -200,9 +200,9 @@ def test_describe_screen_without_a_display_explains(env: dict[str, str]) -> None
 
 def test_ctrl_c_while_the_model_loads_ends_the_command_at_once(photo: Path, env: dict[str, str]) -> None:
     # A model that takes long to load (a 7B one does), stood in for by a load that waits; Ctrl+C comes meanwhile.
-    probe = ("import sys, time\nfrom seeing_assistant.core import seams\n"
+    probe = ("import sys, time\nfrom seeing_assistant.core import factories\n"
              "def slow_load(settings):\n    print('loading', flush=True)\n    time.sleep(60)\n"
-             "seams.load_engine = slow_load\nfrom seeing_assistant.cli import main\nsys.exit(main(sys.argv[1:]))")
+             "factories.load_engine = slow_load\nfrom seeing_assistant.cli import main\nsys.exit(main(sys.argv[1:]))")
     process = subprocess.Popen([sys.executable, "-c", probe, "describe", str(photo)], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, env=env)
     assert process.stdout is not None and process.stdout.readline() == "loading\n"

@@ -50,6 +50,10 @@ class QtAudioOutput(AudioOutput):
     # A sink that takes nothing for this long while sound is owed has stopped. Its 0.1 s buffer normally has room
     # every few milliseconds; a busy machine was never seen to hold it full for more than a fraction of this.
     STALL_S = 1.5
+    # A sink just started (or restarted after a Stop) has taken nothing yet: PulseAudio connects its stream first,
+    # which took longer than STALL_S on a machine busy with the test suite, so it gets longer before it counts as
+    # stopped (the sound system gone before the first word still ends the wait).
+    START_STALL_S = 10.0
 
     def __init__(self) -> None:
         super().__init__()
@@ -177,6 +181,7 @@ def _player_class() -> type:
             self.timer: QTimer | None = None
             self.output_device: Any = None  # the device chosen when the output was made, kept for every sink
             self.last_progress = time.monotonic()  # the last time the sink took audio, or audio arrived when idle
+            self.has_taken = False  # whether the sink has taken any audio since it was started
 
         @Slot()
         def open(self) -> None:
@@ -207,6 +212,7 @@ def _player_class() -> type:
             self.sink.setBufferSize(int(pcm.rate * pcm.channels * pcm.width * QtAudioOutput.BUFFER_S))
             self.format = pcm.format
             self.device = self.sink.start()
+            self.has_taken = False
             if self.device is None or self.sink.error() != QtAudio.Error.NoError:
                 self.owner._fail(messages.AUDIO_DEVICE_DID_NOT_OPEN.format(error=self.sink.error().name))
                 return False
@@ -234,6 +240,7 @@ def _player_class() -> type:
                 if written <= 0:
                     break
                 self.last_progress = time.monotonic()
+                self.has_taken = True
                 rest = pcm.data[written:]
                 self.owner._consumed(epoch, Pcm(rest, pcm.rate, pcm.channels, pcm.width) if rest else None)
             state = self.sink.state() if self.sink is not None else QtAudio.State.StoppedState
@@ -247,7 +254,8 @@ def _player_class() -> type:
                 self.timer.stop()
                 self.owner._went_idle()
                 return
-            if time.monotonic() - self.last_progress > QtAudioOutput.STALL_S:
+            stall_s = QtAudioOutput.STALL_S if self.has_taken else QtAudioOutput.START_STALL_S
+            if time.monotonic() - self.last_progress > stall_s:
                 self.timer.stop()
                 self.owner._fail(messages.SOUND_SYSTEM_STOPPED, is_sound_system_gone=True)
                 return
@@ -261,6 +269,7 @@ def _player_class() -> type:
             if self.sink is not None:
                 self.sink.reset()
                 self.device = self.sink.start()
+            self.has_taken = False
             self.pump()
 
         @Slot()
