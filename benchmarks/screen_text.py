@@ -212,7 +212,9 @@ def first_sound(screen: Screen, runs: int, folder: Path) -> list[float]:
             try:
                 run_until(lambda: output.audio_started_at is not None, 30)
             except RuntimeError:
-                raise RuntimeError(f"nothing was heard: {window.status.text()}") from None
+                raise RuntimeError(f"nothing was heard: {window.status.text()} (the output: {output.failure}; "
+                                   f"the speaker: {speaker.errors}; spoken by {window.voice.speaking_now}; "
+                                   f"sentences {speaker.sentences})") from None
             heard = output.audio_started_at
             assert heard is not None
             seconds.append(heard - pressed)

@@ -48,12 +48,15 @@ class QtAudioOutput(AudioOutput):
     BUFFER_S = 0.1  # the device buffer: what may still sound after a clear, at most
     PUMP_MS = 5
     # A sink that takes nothing for this long while sound is owed has stopped. Its 0.1 s buffer normally has room
-    # every few milliseconds; a busy machine was never seen to hold it full for more than a fraction of this.
-    STALL_S = 1.5
+    # every few milliseconds, but a sound server starved of the CPU holds it full far longer: the text recogniser
+    # reading a screen on both cores held it full for over 1.5 s (the first limit tried), and a false alarm would
+    # silence the app's voice for the rest of the run, so the limit is generous.
+    STALL_S = 6.0
     # A sink just started (or restarted after a Stop) has taken nothing yet: PulseAudio connects its stream first,
     # which took longer than STALL_S on a machine busy with the test suite, so it gets longer before it counts as
     # stopped (the sound system gone before the first word still ends the wait).
     START_STALL_S = 10.0
+    DRAIN_S = 5 * BUFFER_S  # everything written: the buffer has played out by then, whatever state the sink reports
 
     def __init__(self) -> None:
         super().__init__()
@@ -69,6 +72,7 @@ class QtAudioOutput(AudioOutput):
                 raise SpeechUnavailableError(messages.NO_AUDIO_OUTPUT)
             self._queue: deque[tuple[int, Pcm, str | None]] = deque()
             self._tail: str | None = None  # the tag of the item written in full that may still be in the buffer
+            self.queued_at = 0.0  # when the newest sound was handed over (monotonic)
             self._lock = threading.Lock()
             self._idle = threading.Event()
             self._idle.set()
@@ -89,6 +93,7 @@ class QtAudioOutput(AudioOutput):
         """Queue ``pcm``; the player thread writes it to the device (after a failure it is only kept, as lost)."""
         with self._lock:
             self._queue.append((self._epoch, pcm, tag))
+            self.queued_at = time.monotonic()  # the stall clock counts from the newest sound handed over too
             if self.failure is not None:
                 return
             self._idle.clear()
@@ -250,12 +255,15 @@ def _player_class() -> type:
                 self.owner._fail(messages.AUDIO_DEVICE_DID_NOT_OPEN.format(error=self.sink.error().name))
                 return
             idle = state in (QtAudio.State.IdleState, QtAudio.State.StoppedState)
-            if self.owner._take() is None and idle:
+            waited = time.monotonic() - max(self.last_progress, self.owner.queued_at)
+            if self.owner._take() is None and (idle or waited > QtAudioOutput.DRAIN_S):
+                # All written: the sink is done once it says so, or once its buffer has had time to drain (a
+                # PulseAudio sink may stay "active" after its last sample; a dead one always does).
                 self.timer.stop()
                 self.owner._went_idle()
                 return
             stall_s = QtAudioOutput.STALL_S if self.has_taken else QtAudioOutput.START_STALL_S
-            if time.monotonic() - self.last_progress > stall_s:
+            if self.owner._take() is not None and waited > stall_s:  # sound owed, and none taken for that long
                 self.timer.stop()
                 self.owner._fail(messages.SOUND_SYSTEM_STOPPED, is_sound_system_gone=True)
                 return
@@ -266,6 +274,7 @@ def _player_class() -> type:
         def on_reset(self) -> None:
             if self.owner.failure is not None:
                 return  # restarting a dead sink would abort the process inside libpulse
+            self.last_progress = time.monotonic()  # a restarted sink's stall clock starts now
             if self.sink is not None:
                 self.sink.reset()
                 self.device = self.sink.start()
