@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 
 from tests.support.cli import ARTIFACTS, COMMAND
-from tests.support.orca_desktop import Desktop, orca_speech, stop_process, wait_for
+from tests.support.orca_desktop import Desktop, orca_speech, stop_process
+from tests.support.polling import wait_for
 
 # What Orca 43 says when each control of the main window gets the focus (the start of its first utterance).
 MAIN_WINDOW = ["Describe screen push button", "Describe window push button", "Describe clipboard push button",

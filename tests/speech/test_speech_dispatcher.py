@@ -14,6 +14,7 @@ from seeing_assistant.core.errors import SpeechUnavailableError
 from seeing_assistant.speech import FailoverSpeaker, VoiceSettings, VoiceSpeaker, routes
 from seeing_assistant.speech.speech_dispatcher import BEGIN, CANCELED, END, ScreenReaderSpeaker, SsipConnection
 from tests.support.audio_lab import PrivatePulse, Recorder
+from tests.support.polling import wait_for
 from tests.support.speech_dispatcher import SINK, PrivateSpeechDispatcher
 
 pytestmark = pytest.mark.audio
@@ -123,15 +124,6 @@ def test_stop_silences_the_apps_speech_and_never_the_screen_readers(speechd: Pri
     screen_reader.close()
 
 
-def wait_for(condition: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
-
-
 def test_speech_dispatcher_killed_mid_answer_is_told_in_the_apps_voice_which_goes_on_and_hands_back(
         speechd: PrivateSpeechDispatcher, audio_server: PrivatePulse, qapp: object) -> None:
     speaker, taken, problem = routes.open_route(routes.SCREEN_READER, VoiceSettings(), earcons=False, fall_back=False)
@@ -154,7 +146,7 @@ def heard_the_fault_and_the_rest(speaker: FailoverSpeaker, speechd: PrivateSpeec
     with Recorder(audio_server, SINK) as screen_reader, Recorder(audio_server) as app_voice:
         speaker.feed(ANSWER)
         speaker.finish()
-        assert wait_for(lambda: timeline.codes("app").count(BEGIN) == 2, 30)  # into the second sentence
+        assert wait_for(lambda: timeline.codes("app").count(BEGIN) == 2, 30, step=0.01)  # into the second sentence
         assert screen_reader.wait_until_loud_now()
         killed = time.monotonic()
         speechd.kill()  # the screen reader's speech server crashed mid-sentence
@@ -171,7 +163,7 @@ def heard_the_fault_and_the_rest(speaker: FailoverSpeaker, speechd: PrivateSpeec
         speechd.start()  # and started again
         assert speaker.wait(60)
         assert app_voice.loud_seconds(killed, time.monotonic()) > 4.0  # four sentences and the notice were said
-        assert wait_for(lambda: len(told) == 2, 30), "speech never went back"
+        assert wait_for(lambda: len(told) == 2, 30, step=0.01), "speech never went back"
         back = time.monotonic()
         print(f"speech-dispatcher restarted: speech went back to it {back - killed:.3f} s after the kill")
         assert told[-1] == messages.SPEECH_ROUTE_BACK.format(now="the screen reader")

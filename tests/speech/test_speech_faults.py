@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import Callable
 
 import pytest
 
@@ -15,20 +14,12 @@ from seeing_assistant.core.errors import EXIT_SPEECH_LOST
 from seeing_assistant.speech import FailoverSpeaker, VoiceSettings, VoiceSpeaker, routes
 from tests.support.audio_lab import PrivatePulse, Recorder
 from tests.support.cli import COMMAND
+from tests.support.polling import wait_for
 
 pytestmark = pytest.mark.audio
 
 ANSWER = ("The window shows a settings page. There are three buttons at the bottom. The first one says Save. "
           "The second one says Cancel. The third one says Help. ")
-
-
-def wait_for(condition: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 def test_the_command_line_exits_with_its_own_code_and_one_sentence_when_the_sound_system_dies_mid_answer(
@@ -77,7 +68,7 @@ def test_an_audio_device_that_is_gone_when_the_voice_opens_it_is_told_and_the_an
         speaker.feed(ANSWER)
         speaker.finish()
         # The sink could not open: nothing can speak for a moment, and the status says why.
-        assert wait_for(lambda: len(told) >= 1, 10)
+        assert wait_for(lambda: len(told) >= 1, 10, step=0.01)
         shown = time.monotonic() - fed
         reason = messages.AUDIO_DEVICE_DID_NOT_OPEN.format(error="OpenError")
         assert told[0] == messages.SPEECH_ROUTE_NONE.format(lost="the app's own voice", reason=reason)
@@ -86,7 +77,7 @@ def test_an_audio_device_that_is_gone_when_the_voice_opens_it_is_told_and_the_an
         assert heard is not None, "the voice never came back"
         print(f"\nsink did not open: told in the status after {shown:.3f} s, heard on the new device after "
               f"{heard - fed:.3f} s")
-        assert wait_for(lambda: len(told) == 2, 10)
+        assert wait_for(lambda: len(told) == 2, 10, step=0.01)
         assert told[1] == messages.SPEECH_ROUTE_BACK.format(now="the app's own voice")
         assert speaker.wait(60)
         assert isinstance(speaker.current, VoiceSpeaker) and speaker.lost is None

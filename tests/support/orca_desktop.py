@@ -24,19 +24,9 @@ from typing import Any, ClassVar
 
 from tests.support.audio_lab import PrivatePulse, _die_with_parent
 from tests.support.cli import SHOW_IMAGE
+from tests.support.polling import wait_for
 from tests.support.speech_dispatcher import PrivateSpeechDispatcher
 from tests.support.xvfb import start_xvfb
-
-
-def wait_for(condition: Any, timeout: float, step: float = 0.05) -> bool:
-    """Poll ``condition`` until it is true or ``timeout`` seconds pass."""
-    end = time.monotonic() + timeout
-    while True:
-        if condition():
-            return True
-        if time.monotonic() >= end:
-            return False
-        time.sleep(step)
 
 
 def stop_process(process: subprocess.Popen[Any] | None, grace: float = 5.0) -> None:
