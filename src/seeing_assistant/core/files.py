@@ -14,6 +14,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+APP_NAME = "seeing-assistant"  # the folder's name under the platform's user folders
+
+
+def user_folder(override_env: str, kind: str) -> Path:
+    """The app's ``kind`` of folder ("config" or "log"): the ``override_env`` variable, or the platform's own."""
+    configured = os.environ.get(override_env)
+    if configured:
+        return Path(configured)
+    import platformdirs
+
+    if kind == "log":
+        return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
 PRIVATE_MODE = 0o600  # a file only this user may read, such as settings.json (it may name a server's address)
 SHARED_MODE = 0o666  # less what the umask removes, as for any file a program creates
 _NAME_TRIES = 16  # a random name is taken by another file this many times in a row only if something is wrong

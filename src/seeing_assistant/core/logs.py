@@ -13,6 +13,8 @@ import traceback
 from pathlib import Path
 from types import TracebackType
 
+from seeing_assistant.core import files
+
 LOG_ENV = "SEEING_ASSISTANT_LOG_DIR"
 FILE_NAME = "seeing-assistant.log"
 MAX_BYTES = 1_000_000  # past this the log starts again, keeping the previous one as seeing-assistant.log.1
@@ -20,12 +22,7 @@ MAX_BYTES = 1_000_000  # past this the log starts again, keeping the previous on
 
 def log_dir() -> Path:
     """Where the log lives: ``SEEING_ASSISTANT_LOG_DIR``, or the platform's user log folder."""
-    configured = os.environ.get(LOG_ENV)
-    if configured:
-        return Path(configured)
-    import platformdirs
-
-    return Path(platformdirs.user_log_dir("seeing-assistant", appauthor=False))
+    return files.user_folder(LOG_ENV, "log")
 
 
 def log_path() -> Path:

@@ -16,7 +16,7 @@ from typing import Any
 
 from seeing_assistant.core import limits, messages, model_store, tasks
 from seeing_assistant.core.actions import DEFAULT_HOTKEYS
-from seeing_assistant.core.files import write_atomically
+from seeing_assistant.core.files import user_folder, write_atomically
 
 CONFIG_ENV = "SEEING_ASSISTANT_CONFIG_DIR"
 FILE_NAME = "settings.json"
@@ -91,12 +91,7 @@ class Settings:
 
 def config_dir() -> Path:
     """Where the settings live: ``SEEING_ASSISTANT_CONFIG_DIR``, or the platform's user config folder."""
-    configured = os.environ.get(CONFIG_ENV)
-    if configured:
-        return Path(configured)
-    import platformdirs
-
-    return Path(platformdirs.user_config_dir("seeing-assistant", appauthor=False))
+    return user_folder(CONFIG_ENV, "config")
 
 
 def settings_path() -> Path:
