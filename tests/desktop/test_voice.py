@@ -15,6 +15,7 @@ from seeing_assistant import speech
 from seeing_assistant.core import messages, settings
 from seeing_assistant.desktop.main_window import MainWindow
 from seeing_assistant.desktop.widgets import StatusLine
+from seeing_assistant.speech import screen_reader
 from tests.desktop.conftest import wait_done
 from tests.support.audio_lab import PrivatePulse, Recorder
 from tests.support.fakes import ScriptedEngine, picture
@@ -67,7 +68,7 @@ def test_answers_and_statuses_go_through_the_screen_reader_once_and_the_app_stay
     qtbot.addWidget(window)
     window.show()
     assert isinstance(speaking(window), speech.ScreenReaderSpeaker)
-    assert window.voice.spoken_by.text() == "Answers are spoken by the screen reader."
+    assert window.voice.spoken_by.text() == "Answers are spoken by the screen reader, as chosen in Settings."
     qtbot.waitUntil(lambda: window.status.text().startswith("Model ready"), timeout=10000)
     path = picture(tmp_path)
     with Recorder(audio_server, SINK) as screen_reader, Recorder(audio_server) as app_voice:
@@ -105,6 +106,53 @@ def test_with_the_apps_voice_an_error_is_said_once_while_a_screen_reader_runs(
     window.close()
 
 
+def test_with_the_apps_voice_every_status_is_said_by_it_and_none_announced_while_a_screen_reader_runs(
+        qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, orca: subprocess.Popen[bytes]) -> None:
+    # Orca 46 and later speak announcements: "Answer complete." announced would be said over the app's voice.
+    announced = announced_statuses(monkeypatch)
+    spoken = speech.SilentSpeaker()
+    window = MainWindow(settings.Settings(spoken_by="app", hide_window_when_capturing=False),
+                        factory=lambda _: ScriptedEngine(), speaker=spoken, save_settings=False)
+    qtbot.addWidget(window)
+    window.show()
+    assert window.voice.screen_reader.is_running
+    qtbot.waitUntil(lambda: window.status.text().startswith("Model ready"), timeout=10000)
+    announced.clear()  # news the app never says aloud (the model loading) goes to the screen reader: not this
+    window.capturer.path(str(picture(tmp_path)))
+    wait_done(qtbot, window)
+    describing = messages.DESCRIBING.format(source=picture(tmp_path))
+    assert spoken.sentences[-4:] == [describing, "A window with a button.", "It says OK.", messages.ANSWER_DONE]
+    assert spoken.sentences.count(messages.ANSWER_DONE) == 1
+    assert announced == []
+    window.close()
+
+
+def test_with_answers_not_spoken_statuses_reach_orca_43_through_its_queue_and_newer_orcas_by_announcement(
+        qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, orca: subprocess.Popen[bytes],
+        speechd: PrivateSpeechDispatcher) -> None:
+    announced = announced_statuses(monkeypatch)
+    window = MainWindow(settings.Settings(spoken_by="none", hide_window_when_capturing=False),
+                        factory=lambda _: ScriptedEngine(), save_settings=False)
+    qtbot.addWidget(window)
+    window.show()
+    reader = window.voice.screen_reader.current
+    assert reader is not None and reader.name == "Orca" and not reader.speaks_announcements  # this machine's 43
+    window.voice.announce(messages.ANSWER_DONE)
+    queue = window.voice._status_queue
+    assert isinstance(queue, speech.ScreenReaderSpeaker)
+    assert queue.wait(30) and queue.sentences == [messages.ANSWER_DONE]
+    assert messages.ANSWER_DONE not in announced  # once: Orca 43 would not speak the announcement anyway
+    # The same Orca said to be 48 (the real one is tested in test_orca.py): the announcement, and nothing queued.
+    monkeypatch.setattr(screen_reader, "orca_version", lambda pid: "48.1")
+    window.voice.screen_reader._versions.clear()
+    window.voice.screen_reader.refresh()
+    current = window.voice.screen_reader.current
+    assert current is not None and current.speaks_announcements
+    window.voice.announce(messages.NEW_CONVERSATION)
+    assert messages.NEW_CONVERSATION in announced and messages.NEW_CONVERSATION not in queue.sentences
+    window.close()
+
+
 def test_without_a_screen_reader_the_same_error_is_also_announced(qtbot: QtBot,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     announced = announced_statuses(monkeypatch)
@@ -124,7 +172,8 @@ def test_automatic_follows_the_screen_reader_as_it_starts_and_stops(
                         factory=lambda _: ScriptedEngine(), save_settings=False)
     qtbot.addWidget(window)
     window.show()
-    assert window.voice.spoken_by.text() == "Answers are spoken by the app's own voice."
+    alone = "Answers are spoken by the app's own voice: no screen reader is running."
+    assert window.voice.spoken_by.text() == alone
     told: list[str] = []
     window.status.changed.connect(lambda text, _is_error: told.append(text))
     stand_in = tmp_path / "orca"
@@ -132,15 +181,19 @@ def test_automatic_follows_the_screen_reader_as_it_starts_and_stops(
     orca = subprocess.Popen([str(stand_in), "120"])
     try:
         qtbot.waitUntil(lambda: isinstance(speaking(window), speech.ScreenReaderSpeaker), timeout=10000)
-        assert window.voice.spoken_by.text() == "Answers are spoken by the screen reader."
+        # No session bus here: found by its process; its version is the Orca installed on this machine's.
+        version = screen_reader.orca_version(orca.pid)
+        assert version and version.startswith("43.")
+        with_reader = f"Answers are spoken by the screen reader: Orca {version} is running."
+        assert window.voice.spoken_by.text() == with_reader
     finally:
         orca.kill()
         orca.wait()
     qtbot.waitUntil(lambda: isinstance(speaking(window), speech.VoiceSpeaker), timeout=10000)
-    assert window.voice.spoken_by.text() == "Answers are spoken by the app's own voice."
+    assert window.voice.spoken_by.text() == alone
     # Each change was told in the status line too (a later status, such as Model ready, may have followed it).
-    assert told.count("Answers are spoken by the screen reader.") == 1
-    assert told.count("Answers are spoken by the app's own voice.") == 1
+    assert told.count(with_reader) == 1
+    assert told.count(alone) == 1
     window.close()
 
 

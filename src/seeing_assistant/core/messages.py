@@ -352,6 +352,20 @@ SPOKEN_BY_LABELS = {
 }
 # Translators: {who} is one of "the screen reader", "the app's own voice".
 SPOKEN_BY_NOW = "Answers are spoken by {who}."
+# Translators: who speaks and why, in the status bar. {who} as above; {why} is SCREEN_READER_FOUND's sentence.
+SPOKEN_BY_BECAUSE = "Answers are spoken by {who}: {why}."
+SPOKEN_BY_FOR_NOW = "Answers are spoken by {who} for now: {why}."
+SPOKEN_BY_CHOICE = "Answers are spoken by {who}, as chosen in Settings."
+NO_SCREEN_READER_RUNNING = "no screen reader is running"
+# Translators: {reader} is a screen reader's name and version ("Orca 48.1"), or A_SCREEN_READER; {found_by} is one
+# of the FOUND_BY_ phrases below.
+SCREEN_READER_FOUND = "{reader} {found_by}"
+A_SCREEN_READER = "a screen reader"
+FOUND_BY_BUS = "is running in this desktop session"
+FOUND_BY_SWITCH = "is switched on in the desktop's settings"
+FOUND_BY_PROCESS = "is running"
+FOUND_BY_WINDOWS = "is running (Windows says so)"
+FOUND_BY_VOICEOVER = "is turned on"
 ANSWERS_NOT_SPOKEN = "Answers are not spoken: text only."
 SPOKEN_BY_WHO = {"screen-reader": "the screen reader", "app": "the app's own voice"}
 # Translators: {reason} is why speech-dispatcher, the screen reader's speech queue, could not be reached.

@@ -4,12 +4,18 @@ Every status goes through :meth:`Voice.announce` and reaches the user through ex
 sentence is ever said twice or by two voices at once:
 
 - answers spoken by the screen reader: statuses go into the screen reader's own speech queue, in order with the
-  answer (Orca before version 46 ignores AT-SPI announcements), and are not also announced;
-- answers spoken by the app's own voice: errors (and what the caller asks to be spoken) are said by the app and,
-  while a screen reader runs, not also announced to it; other statuses are announced for the screen reader;
-- no one: statuses are announced only.
+  answer, and are not also announced;
+- answers spoken by the app's own voice while a screen reader runs: every status is said by the app's voice, in order
+  with the answer (errors first, cutting it short), and none is announced: Orca 46 and later speak announcements,
+  and would speak them over the app's voice;
+- answers spoken by the app's own voice, no screen reader: errors (and what the caller asks to be spoken) are said by
+  the app; every status is announced, for braille displays and magnifiers;
+- no one, and statuses the app never says aloud (``is_quiet``): to the screen reader by the path it really speaks:
+  an AT-SPI announcement where it speaks them (Orca 46 and later), else speech-dispatcher, its own queue (Orca 43
+  ignores announcements); announced where no screen reader runs.
 
-"Automatic" follows the screen reader: when one starts or stops while the app runs, the speaker changes with it.
+"Automatic" follows the screen reader: when one starts or stops while the app runs, the speaker changes with it, and
+the status bar says who speaks and why.
 
 When the route speaking breaks mid-answer, the speaker itself fails over (see :mod:`seeing_assistant.speech.routes`):
 it says so through the route that still works and goes on; here the sentence is shown (and announced where no voice
@@ -23,6 +29,7 @@ from PySide6.QtWidgets import QLabel
 
 from seeing_assistant import speech
 from seeing_assistant.core import messages, settings
+from seeing_assistant.core.errors import SeeingAssistantError
 from seeing_assistant.desktop.widgets import Relay, StatusLine
 from seeing_assistant.qt_signals import emit
 from seeing_assistant.speech import routes
@@ -54,6 +61,7 @@ class Voice(QObject):
         self._route_changes = Relay(self)
         self._route_changes.sentence.connect(self._on_route_changed, Qt.ConnectionType.QueuedConnection)
         self._owns_speaker = speaker is None
+        self._status_queue: speech.Speaker | None = None  # statuses for a screen reader that ignores announcements
         if speaker is None:
             self.speaker, self.route = self._open()
         else:
@@ -89,10 +97,24 @@ class Voice(QObject):
         return self.speaker.route if isinstance(self.speaker, speech.FailoverSpeaker) else self.route
 
     def _show_route(self) -> str:
-        who = messages.SPOKEN_BY_WHO.get(self.speaking_now)
-        text = messages.SPOKEN_BY_NOW.format(who=who) if who else messages.ANSWERS_NOT_SPOKEN
-        self.spoken_by.setText(text)
+        self.spoken_by.setText(text := self.route_text())
         return text
+
+    def route_text(self) -> str:
+        """Who speaks the answers now, and why: the status bar's note."""
+        who = messages.SPOKEN_BY_WHO.get(self.speaking_now)
+        if who is None:
+            return messages.ANSWERS_NOT_SPOKEN
+        if self.speaking_now != self.route or not self._owns_speaker:
+            return messages.SPOKEN_BY_NOW.format(who=who)  # taken over while the chosen route is broken
+        if self.settings.spoken_by != routes.AUTOMATIC:
+            return messages.SPOKEN_BY_CHOICE.format(who=who)
+        reader = self.screen_reader.current
+        if reader is None:
+            return messages.SPOKEN_BY_BECAUSE.format(who=who, why=messages.NO_SCREEN_READER_RUNNING)
+        if self.route == routes.SCREEN_READER:
+            return messages.SPOKEN_BY_BECAUSE.format(who=who, why=reader.why())
+        return messages.SPOKEN_BY_FOR_NOW.format(who=who, why=reader.why())  # it will follow once it can
 
     def apply(self, chosen: settings.Settings) -> None:
         """Use new settings: the speaker is made anew only when what it is made from changed."""
@@ -119,6 +141,7 @@ class Voice(QObject):
         wanted = routes.resolve(routes.AUTOMATIC, self.screen_reader.is_running)
         if not (self._owns_speaker and self.settings.spoken_by == routes.AUTOMATIC and wanted != self.route):
             self._retry.stop()
+            self._show_route()  # the same route, but perhaps another reason (another screen reader, or its version)
             return
         if not self.speaker.wait(0):
             self._retry.start()  # never cut an answer short to change voices
@@ -131,27 +154,59 @@ class Voice(QObject):
         """Show ``text`` in the status line, and let the user hear it once (see the module's rules).
 
         ``is_quiet``: never said aloud by the app (while the microphone listens, or news the user did not ask for),
-        only shown and announced.
+        only shown and told to the screen reader.
         """
-        if is_quiet:
-            self.status.announce(text, is_error)
+        if is_quiet or self.speaking_now == routes.NO_ONE:
+            self.tell_screen_reader(text, is_error)
             return
-        if self.route == routes.SCREEN_READER:
+        reader_runs = self.route == routes.SCREEN_READER or self.screen_reader.is_running
+        if is_error:
+            self.speaker.earcon("error")
+        if reader_runs:
             self.status.display(text, is_error)
             if is_error or speak:
-                self.speaker.say(text)  # first, cutting the answer short, as the app's own voice does
+                self.speaker.say(text)  # first, cutting the answer short
             else:
                 self.speaker.append(text)  # after what is being said
             return
-        is_spoken = self.route == routes.APP_VOICE and (is_error or speak)
-        if is_error:
-            self.speaker.earcon("error")
-        if is_spoken:
+        if is_error or speak:
             self.speaker.say(text)
-        if is_spoken and self.screen_reader.is_running:
-            self.status.display(text, is_error)  # the screen reader hears it from the app's voice: not twice
-        else:
+        self.status.announce(text, is_error)
+
+    def tell_screen_reader(self, text: str, is_error: bool = False) -> None:
+        """Show ``text`` and have the screen reader say it, by the path it speaks; announced where none runs."""
+        reader = self.screen_reader.current
+        if reader is None or reader.speaks_announcements:
             self.status.announce(text, is_error)
+            return
+        queue = self._screen_reader_queue()
+        if queue is None:
+            self.status.announce(text, is_error)  # speech-dispatcher is not there: the announcement is all there is
+            return
+        self.status.display(text, is_error)
+        if is_error:
+            queue.say(text)
+        else:
+            queue.append(text)
+
+    def _screen_reader_queue(self) -> speech.Speaker | None:
+        """speech-dispatcher, for a screen reader that ignores announcements.
+
+        The answers' speaker when it is that, else a connection of its own for statuses (opened when first needed,
+        kept while it works).
+        """
+        if self.speaking_now == routes.SCREEN_READER:
+            return self.speaker
+        if self._status_queue is not None and self._status_queue.lost is None:
+            return self._status_queue
+        if self._status_queue is not None:
+            self._status_queue.close()
+        self._status_queue = None
+        try:
+            self._status_queue = routes.open_screen_reader_queue()
+        except SeeingAssistantError:
+            return None
+        return self._status_queue
 
     def _on_route_changed(self, notice: str) -> None:
         # The speaker has already said the notice through the route that took over, unless nothing could.
@@ -161,18 +216,20 @@ class Voice(QObject):
         if is_said and self.screen_reader.is_running:
             self.status.display(notice, is_error)
         else:
-            self.status.announce(notice, is_error)
+            self.tell_screen_reader(notice, is_error)
 
     def _on_speech_failed(self, text: str) -> None:
         # Shown and announced, never spoken: speaking the failure could fail the same way. Once, not per sentence.
         if self.status.text() == text:
             return
-        self.status.announce(text, is_error=True)
+        self.tell_screen_reader(text, is_error=True)
         self.speaker.earcon("error")
 
     def close(self) -> None:
         """Silence and release the audio device or the screen reader's queue."""
         self.speaker.close()
+        if self._status_queue is not None:
+            self._status_queue.close()
 
 
 def _made_from(chosen: settings.Settings) -> tuple[object, ...]:

@@ -14,7 +14,8 @@ from __future__ import annotations
 import importlib.util
 import sys
 
-from seeing_assistant.core.errors import SeeingAssistantError
+from seeing_assistant.core import messages
+from seeing_assistant.core.errors import SeeingAssistantError, SpeechUnavailableError
 from seeing_assistant.speech.failover import FailoverSpeaker, Route
 from seeing_assistant.speech.speaker import SilentSpeaker, Speaker, open_speaker
 from seeing_assistant.speech.voice import VoiceSettings
@@ -61,6 +62,19 @@ def open_route(route: str, voice: VoiceSettings, earcons: bool, fall_back: bool)
         return SilentSpeaker(), NO_ONE, str(error)
     takers = [screen_reader] if has_screen_reader_route() else []
     return FailoverSpeaker(first, [app_voice, *takers]), APP_VOICE, None
+
+
+def open_screen_reader_queue() -> Speaker:
+    """A connection of its own to speech-dispatcher (Linux), for statuses while the answers are not spoken there.
+
+    SpeechUnavailableError when it cannot be reached, and on other platforms.
+    """
+    platform: str = sys.platform
+    if not platform.startswith("linux"):
+        raise SpeechUnavailableError(messages.NO_SPEECH_DISPATCHER.format(reason=platform))
+    from seeing_assistant.speech.speech_dispatcher import ScreenReaderSpeaker
+
+    return ScreenReaderSpeaker()
 
 
 def _screen_reader_speaker() -> Speaker:
