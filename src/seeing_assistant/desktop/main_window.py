@@ -50,6 +50,7 @@ from seeing_assistant.desktop.widgets import (
     TaskChoice,
     make_button,
     make_progress,
+    name_labels,
 )
 from seeing_assistant.qt_signals import emit
 
@@ -86,6 +87,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(messages.APP_NAME)
         self.setAccessibleName(messages.APP_NAME)
         self._build()
+        name_labels(self)
         self.voice = Voice(chosen, self.status, speaker, self)
         self.statusBar().addPermanentWidget(self.voice.spoken_by)
         self.answers = Answerer(factory, recognizer_factory, self.voice, self.conversation, self.progress, self,
@@ -98,8 +100,8 @@ class MainWindow(QMainWindow):
         self.answers.worker.load_failed.connect(self._on_load_failed)
         self.capturer.captured.connect(self.describe)
         self.listener.heard.connect(self._ask_heard)
-        self.answers.started.connect(lambda quiet: None if quiet else self.question.setFocus(
-            Qt.FocusReason.OtherFocusReason))
+        # A capture leaves the focus where it is: moved to the Question field, Orca 48 read that field's name and help
+        # over "Describing the screen." (Alt+Q goes there for a follow-up).
         self._performers: dict[str, Callable[[], None]] = {
             actions.DESCRIBE_SCREEN.id: lambda: self.capturer.screen(quiet=True),
             actions.DESCRIBE_WINDOW.id: lambda: self.capturer.active_window(quiet=True),

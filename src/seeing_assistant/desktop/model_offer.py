@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from seeing_assistant.core import catalogue, launcher, messages
+from seeing_assistant.desktop.widgets import name_labels
 from seeing_assistant.qt_signals import emit
 
 Announce = Callable[[str, bool], None]  # (sentence, is_error)
@@ -87,6 +88,7 @@ class ModelOffer(QDialog):
         for button in (self.download_button, self.server_button, self.later_button):
             buttons.addWidget(button)
         form.addRow(buttons)
+        name_labels(self)
         self.recommended.connect(self._on_recommended)
         self._missing = missing_model
         threading.Thread(target=self._recommend, name="model-for-this-computer", daemon=True).start()

@@ -33,7 +33,7 @@ from seeing_assistant import speech
 from seeing_assistant.core import catalogue, limits, messages, servers, settings, tasks
 from seeing_assistant.core.actions import DEFAULT_HOTKEYS
 from seeing_assistant.core.errors import SeeingAssistantError, unexpected
-from seeing_assistant.desktop.widgets import TextField
+from seeing_assistant.desktop.widgets import TextField, name_labels
 from seeing_assistant.qt_signals import emit
 
 Announce = Callable[[str, bool], None]  # (sentence, is_error)
@@ -225,6 +225,7 @@ class SettingsDialog(QDialog):
         for button in buttons.buttons():
             button.setAccessibleName(button.text().replace("&", ""))
         form.addRow(buttons)
+        name_labels(self)
 
     def _show_fields_for_answers(self) -> None:
         """Show the server's fields or the local model's, as "Answers come from" says."""

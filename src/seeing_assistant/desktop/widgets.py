@@ -41,6 +41,23 @@ def make_button(text: str, name: str, description: str, slot: Callable[[], None]
     return button
 
 
+def without_mnemonic(text: str) -> str:
+    """``text`` as it reads: the mnemonic's "&" taken out ("Spee&ch" -> "Speech"), a doubled "&&" left as one."""
+    return re.sub(r"&(&?)", lambda found: found.group(1), text)
+
+
+def name_labels(root: QWidget) -> None:
+    """Name every label that has a mnemonic (a buddy, and "&" in its text) by its text without the "&".
+
+    Qt names a label by its text, "&" and all, and Orca 48 reads a field by its label's name ("Answers come &from:
+    ... combo box"); Orca 43 skipped the "&". The mnemonic (Alt+letter to the label's field) still works: it is the
+    label's text, not its accessible name, that carries it. Call again after adding labels.
+    """
+    for label in root.findChildren(QLabel):
+        if label.buddy() is not None and "&" in label.text() and not label.accessibleName():
+            label.setAccessibleName(without_mnemonic(label.text()))
+
+
 def make_progress() -> QProgressBar:
     """A busy indicator for the status bar, hidden until the model loads or answers."""
     progress = QProgressBar()
