@@ -1,6 +1,9 @@
 """One voice at a time: the installed app next to the real Orca, scripted as a blind user would use it.
 
-    python -m benchmarks.one_voice [--json out.json] [--tokens 90]
+    python -m benchmarks.one_voice [--json out.json] [--tokens 90] [--orca 43|48]
+
+``--orca 43`` (the default) is the host's Orca (Debian 12's 43.1); ``--orca 48`` is Debian 13's Orca 48.1, from a root
+built once with mmdebstrap and kept (see :func:`tests.support.orca_desktop.orca_48_root`; needs root).
 
 Everything runs privately and is stopped by PID: an Xvfb (a free display found with ``-displayfd``), a D-Bus session
 (``dbus-run-session``), a PulseAudio server with two virtual speakers (``vspeaker``, the default, where the app's own
@@ -45,7 +48,15 @@ from typing import Any
 
 from tests.support.audio_lab import BLOCK_SAMPLES, LOUD_RMS, RATE, Recorder, _die_with_parent
 from tests.support.cli import COMMAND
-from tests.support.orca_desktop import Desktop, SsipRelay, orca_log, orca_speech, stop_process
+from tests.support.orca_desktop import (
+    Desktop,
+    SsipRelay,
+    orca_48_root,
+    orca_log,
+    orca_speech,
+    orca_version,
+    stop_process,
+)
 from tests.support.orca_desktop import wait_for as poll
 from tests.support.random_models import build_llava
 
@@ -92,12 +103,12 @@ def loud_intervals(recorder: Recorder, after: float, before: float) -> list[tupl
 
 
 def total(spans: list[tuple[float, float]]) -> float:
-    """The parts the two span lists share."""
+    """Seconds covered by the spans."""
     return sum(end - start for start, end in spans)
 
 
 def intersect(first: list[tuple[float, float]], second: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """Seconds covered by the spans."""
+    """The parts the two span lists share."""
     out, i, j = [], 0, 0
     while i < len(first) and j < len(second):
         start, end = max(first[i][0], second[j][0]), min(first[i][1], second[j][1])
@@ -459,7 +470,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", metavar="FILE")
     parser.add_argument("--tokens", type=int, default=90, help="max_new_tokens for the answers (default 90)")
     parser.add_argument("--keep", metavar="FOLDER", help="copy Orca's debug log and the app's logs here")
+    parser.add_argument("--orca", choices=("43", "48"), default="43",
+                        help="the host's Orca (43, Debian 12) or Debian 13's (48, in a root of its own)")
     args = parser.parse_args(argv)
+    orca_root = orca_48_root() if args.orca == "48" else None
     for tool in ("Xvfb", "dbus-run-session", "orca", "speech-dispatcher", "xdotool", "pulseaudio", "parec"):
         if shutil.which(tool) is None:
             print(f"{tool} is not installed", file=sys.stderr)
@@ -470,7 +484,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="one-voice-") as name:
         folder = Path(name)
         model = build_llava(folder / "tiny")
-        desktop = Desktop(folder)
+        desktop = Desktop(folder, orca_root=orca_root)
         recorders: list[Recorder] = []
         stragglers: list[int] = []
         try:
@@ -498,7 +512,7 @@ def main(argv: list[str] | None = None) -> int:
             stragglers = desktop.stop()
     dconf_after = dconf.stat().st_mtime_ns if dconf.exists() else None
     report = {
-        "orca": subprocess.run(["orca", "--version"], capture_output=True, text=True).stdout.strip(),
+        "orca": orca_version(orca_root),
         "orca_start_s": round(orca_start_s, 2),
         "max_new_tokens": args.tokens,
         "runs": results,

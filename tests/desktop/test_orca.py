@@ -8,7 +8,9 @@ makes Orca say at most one thing before the answer, which is spoken through spee
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
 import subprocess
 import time
@@ -17,31 +19,44 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from benchmarks.one_voice import intersect, loud_intervals, total
 
+from tests.support.audio_lab import Recorder
 from tests.support.cli import ARTIFACTS, COMMAND
-from tests.support.orca_desktop import Desktop, orca_speech, stop_process
+from tests.support.orca_desktop import Desktop, orca_48_root, orca_speech, stop_process
 from tests.support.polling import wait_for
+from tests.support.speech_dispatcher import SINK
 
-# What Orca 43 says when each control of the main window gets the focus (the start of its first utterance).
-MAIN_WINDOW = ["Describe screen push button", "Describe window push button", "Describe clipboard push button",
-               "Read screen text push button", "Open image push button", "Question: text", "Task: combo box",
-               "Ask push button", "Speak question push button", "Conversation: read only text", "Settings push button"]
-# The Settings dialog's fields, each spoken by its label and then its role (a spin box's value comes between).
-# Answers come from this computer, so the server's fields are hidden and never reached.
+# The main window's controls in tab order, each by its name and its role as Orca says it (Orca 43: "push button",
+# Orca 48: "button"); Orca says the name first, so each is found by the start of its first utterance.
+MAIN_WINDOW = [("Describe screen", "button"), ("Describe window", "button"), ("Describe clipboard", "button"),
+               ("Read screen text", "button"), ("Open image", "button"), ("Question:", "text"), ("Task:", "combo box"),
+               ("Ask", "button"), ("Speak question", "button"), ("Conversation:", "read only text"),
+               ("Settings", "button")]
+# The Settings dialog's fields, each spoken by its label and then its role (Orca 48 says a combo box's value between
+# the two, and a spin box's value comes after). Answers come from this computer, so the server's fields are hidden
+# and never reached.
 SETTINGS = [("Answers come from:", "combo box"), ("Model:", "editable combo box"), ("Device:", "combo box"),
             ("Precision:", "combo box"),
             ("Voice:", "editable combo box"), ("Speech rate:", "spin button"), ("Volume:", "spin button"),
             ("Answers are spoken by:", "combo box"), ("Default task:", "combo box"),
             ("Maximum answer length:", "spin button"), ("Hotkey, describe screen:", "text")]
+STATUSES = ("Describing", "Answer complete")
 
 
-@pytest.fixture
-def desktop(tmp_path: Path) -> Iterator[Desktop]:
+@pytest.fixture(params=["43", "48"], ids=["orca-43", "orca-48"])
+def desktop(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Desktop]:
+    """The private desktop with Debian 12's Orca 43 (the host's) or Debian 13's Orca 48 (from its own root)."""
     for tool in ("orca", "xdotool", "Xvfb", "dbus-run-session", "speech-dispatcher", "pulseaudio"):
         assert shutil.which(tool), f"{tool} is missing: run scripts/install --test"
+    root = None
+    if request.param == "48":
+        if os.getuid() != 0:
+            pytest.skip("Debian 13's Orca runs in a root built with mmdebstrap and entered with chroot: needs root")
+        root = orca_48_root()
     folder = tmp_path / "desktop"
     folder.mkdir()
-    session = Desktop(folder)
+    session = Desktop(folder, orca_root=root)
     try:
         session.start()
         session.start_orca()
@@ -50,7 +65,7 @@ def desktop(tmp_path: Path) -> Iterator[Desktop]:
         session.stop()
         ARTIFACTS.mkdir(exist_ok=True)
         if session.orca_debug.exists():
-            shutil.copy(session.orca_debug, ARTIFACTS / "orca-debug.log")
+            shutil.copy(session.orca_debug, ARTIFACTS / f"orca-{request.param}-debug.log")
 
 
 def quiet(desktop: Desktop, seconds: float = 1.5, timeout: float = 30) -> bool:
@@ -109,6 +124,7 @@ def test_orca_reads_each_control_once_by_its_label_and_stays_quiet_while_the_scr
     app = subprocess.Popen([str(COMMAND), "app"], env=app_env, stdout=subprocess.PIPE,
                            stderr=(tmp_path / "app.err").open("wb"), text=True)
     report: dict[str, Any] = {}
+    stack = contextlib.ExitStack()
     try:
         assert app.stdout is not None
         assert app.stdout.readline().startswith("window shown"), (tmp_path / "app.err").read_text()
@@ -130,10 +146,13 @@ def test_orca_reads_each_control_once_by_its_label_and_stays_quiet_while_the_scr
         report["settings"] = settings
         press(desktop, app_env, ["Escape"])
 
-        # Describe the screen (the window leaves the picture) and wait for the answer to be spoken.
+        # Describe the screen (the window leaves the picture) and wait for the answer to be spoken, recording the
+        # app's own voice and the screen reader's (speech-dispatcher's) on their own virtual speakers.
         assert quiet(desktop, 1.5)
         relay = desktop.relay
-        assert relay is not None
+        assert relay is not None and desktop.pulse is not None
+        own_voice = stack.enter_context(Recorder(desktop.pulse, "vspeaker"))
+        reader_voice = stack.enter_context(Recorder(desktop.pulse, SINK))
         asked = time.monotonic()
         subprocess.run([str(COMMAND), "trigger", "describe-screen"], env=app_env, check=True, timeout=30)
 
@@ -149,23 +168,54 @@ def test_orca_reads_each_control_once_by_its_label_and_stays_quiet_while_the_scr
         during = report["orca_during_capture"] = [text for stamp, text in orca_speech(desktop.orca_debug)
                                                   if asked <= stamp < answer_begun]
         report["app_through_speech_dispatcher"] = [entry["text"] for entry in app_said(asked)]
+        report["orca_after_describe"] = [text for stamp, text in orca_speech(desktop.orca_debug) if stamp >= asked]
         report["settings_opened_after_s"] = round(opened - asked, 2)
+        over = time.monotonic()
+        report["app_voice_during_describe_s"] = own_voice.loud_seconds(asked, over)
+        report["two_voices_s"] = round(total(intersect(loud_intervals(own_voice, asked, over),
+                                                       loud_intervals(reader_voice, asked, over))), 3)
+
+        # Orca quits; the app follows within a bus signal, and Repeat says the answer again in its own voice.
+        stop_process(desktop.orca, grace=3)
+        time.sleep(1.5)
+        gone = time.monotonic()
+        subprocess.run([str(COMMAND), "trigger", "repeat"], env=app_env, check=True, timeout=30)
+        own_voice.first_loud(gone, timeout=15)
+        time.sleep(1.0)
+        report["after_orca_quit"] = {"own_voice_s": own_voice.loud_seconds(gone, time.monotonic()),
+                                     "through_speech_dispatcher": [entry["text"] for entry in app_said(gone)]}
     finally:
+        stack.close()
         stop_process(app)
         ARTIFACTS.mkdir(exist_ok=True)
-        (ARTIFACTS / "orca-report.json").write_text(json.dumps(report, indent=2))
+        version = "43" if desktop.orca_root is None else "48"
+        (ARTIFACTS / f"orca-{version}-report.json").write_text(json.dumps(report, indent=2))
 
     everything = [text for utterances in main + settings for text in utterances]
     assert not [text for text in everything if "&" in text], "a mnemonic marker was read out"
-    for start in MAIN_WINDOW:
+    for start, role in MAIN_WINDOW:
         said = spoken_for(main, start)
         assert said, f"Orca never said {start!r} while tabbing: {main}"
-        # Each thing once: the combo box's value is not said a second time as its name.
+        assert f" {role}" in said[0], said
+        # Each thing once: no utterance is said twice for one control.
         assert len(said) == len(set(said)), said
-    assert spoken_for(main, "Task: combo box")[1].startswith("Describe a photo or scene")
+    task = spoken_for(main, "Task:")
+    assert any("Describe a photo or scene" in text for text in task), task
     for label, role in SETTINGS:
         said = spoken_for(settings, label)
-        assert said and said[0].endswith(f"{role}."), f"Orca never said {label!r} ... {role!r} in Settings: {settings}"
+        assert said and f" {role}" in said[0], f"Orca never said {label!r} ... {role!r} in Settings: {settings}"
         assert len(said) == len(set(said)), said
     assert not spoken_for(settings, "Server address:"), "a hidden server field was reached"
     assert len(during) <= 1, f"Orca spoke while the screen was captured: {during}"
+    # Each status heard once: through speech-dispatcher, in order with the answer, and not also by Orca itself
+    # (Orca 48 speaks AT-SPI announcements; Orca 43 does not).
+    queued = report["app_through_speech_dispatcher"]
+    for status in STATUSES:
+        assert sum(1 for text in queued if text.startswith(status)) == 1, queued
+        assert not [text for text in report["orca_after_describe"] if text.startswith(status)], report
+    answer = [text for text in queued if not text.startswith(STATUSES)]
+    assert answer and len(answer) == len(set(answer)), queued  # the answer heard once, a sentence at a time
+    assert report["app_voice_during_describe_s"] == 0 and report["two_voices_s"] == 0, report
+    # Orca quit: the app noticed (its bus connection went), and its own voice repeats the answer.
+    assert report["after_orca_quit"]["own_voice_s"] > 0.3, report
+    assert report["after_orca_quit"]["through_speech_dispatcher"] == [], report

@@ -1,6 +1,12 @@
 """A private desktop with the real Orca: Xvfb, a D-Bus session, PulseAudio with two virtual speakers,
 speech-dispatcher behind a logging SSIP relay, and Orca itself with a private HOME; all stopped by PID.
 
+Two Orcas: the host's (Debian 12's Orca 43), and Debian 13's Orca 48 (the Orca of current GNOME desktops) from a
+root that :func:`orca_48_root` builds once with mmdebstrap and keeps. Orca 48 runs there with ``chroot`` in a private
+mount namespace that binds ``/proc``, ``/dev``, the X server's sockets and this desktop's folder (its HOME, runtime
+folder, debug log and the SSIP relay's socket) at the same paths, so it shares the session bus, the accessibility bus
+and speech-dispatcher with everything else, exactly as an Orca started in the same desktop session would.
+
 Used by the Orca test (``tests/desktop/test_orca.py``) and the one-voice benchmark (``benchmarks/one_voice.py``).
 Needs Debian's xvfb, dbus, orca, speech-dispatcher(-espeak-ng) and pulseaudio(-utils).
 """
@@ -9,6 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import fcntl
+import hashlib
 import os
 import re
 import shutil
@@ -173,7 +181,8 @@ class SsipRelay:
 # --- Orca's debug log ---------------------------------------------------------------------------------------------
 
 _STAMP = re.compile(r"^(\d\d):(\d\d):(\d\d)\.(\d+) - (.*)$")
-_SPEECH = re.compile(r"SPEECH OUTPUT: '(.*?)'(?:\{.*\})?\s*$", re.DOTALL)
+# Orca 43: "SPEECH OUTPUT: 'text'"; Orca 48 follows it with the voice: "SPEECH OUTPUT: 'text' {'established': ...}".
+_SPEECH = re.compile(r"SPEECH OUTPUT: '(.*?)'\s*(?:\{.*\})?\s*$", re.DOTALL)
 
 
 # Orca opens its debug file with the default 8 KB buffer, so its last lines (often the last thing it said) reach the
@@ -227,13 +236,94 @@ def orca_speech(path: Path) -> list[tuple[float, str]]:
     return spoken
 
 
+# --- Debian 13's Orca 48, in a root of its own ---------------------------------------------------------------------
+
+# Orca speaks through the host's speech-dispatcher (via the relay); xkbcomp reads the keyboard map at start-up.
+ORCA_48_PACKAGES = ["orca", "python3-speechd", "x11-xkb-utils"]
+ORCA_48_SUITE = "trixie"
+
+
+def orca_cache() -> Path:
+    """Where built roots are kept between runs: ``SEEING_ASSISTANT_TEST_CACHE``, else /var/cache (root) or ~/.cache."""
+    if os.environ.get("SEEING_ASSISTANT_TEST_CACHE"):
+        return Path(os.environ["SEEING_ASSISTANT_TEST_CACHE"])
+    if os.getuid() == 0:
+        return Path("/var/cache/seeing-assistant-tests")
+    return Path.home() / ".cache" / "seeing-assistant-tests"
+
+
+def orca_48_root() -> Path:
+    """Debian 13's Orca in a root of its own, built once with mmdebstrap (about a minute; needs root) and kept.
+
+    Built into a temporary folder and renamed when complete, under a lock, so that a build cut short or two at once
+    never leave a half-made root behind.
+    """
+    cache = orca_cache()
+    recipe = hashlib.sha256(" ".join([ORCA_48_SUITE, *ORCA_48_PACKAGES]).encode()).hexdigest()[:8]
+    root = cache / f"{ORCA_48_SUITE}-orca-{recipe}"  # a new recipe builds a new root
+    if (root / "usr" / "bin" / "orca").exists():
+        return root
+    if os.getuid() != 0:
+        raise RuntimeError("building Debian 13's Orca root needs root (mmdebstrap, then chroot)")
+    if shutil.which("mmdebstrap") is None:
+        raise RuntimeError("mmdebstrap is missing: run scripts/install --test")
+    cache.mkdir(parents=True, exist_ok=True)
+    with (cache / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (root / "usr" / "bin" / "orca").exists():
+            return root
+        building = cache / f".{root.name}.building"
+        shutil.rmtree(building, ignore_errors=True)
+        done = subprocess.run(["mmdebstrap", "--variant=apt", "--include=" + ",".join(ORCA_48_PACKAGES),
+                               ORCA_48_SUITE, str(building), "http://deb.debian.org/debian"],
+                              capture_output=True, text=True, timeout=900, check=False)
+        if done.returncode != 0:
+            shutil.rmtree(building, ignore_errors=True)
+            raise RuntimeError(f"mmdebstrap failed: {done.stderr[-800:]}")
+        building.rename(root)
+    return root
+
+
+# Run inside a private mount namespace (unshare --mount): bind what Orca shares with the desktop, then chroot.
+_CHROOT = """set -e
+root="$1"; shift
+mount --make-rprivate /
+mount -t tmpfs tmpfs "$root/tmp"
+mount --bind /proc "$root/proc"
+mount --rbind /dev "$root/dev"
+mkdir -p "$root/tmp/.X11-unix"
+mount --bind /tmp/.X11-unix "$root/tmp/.X11-unix"
+while [ "$1" != "--" ]; do
+  if [ -d "$1" ]; then mkdir -p "$root$1"; else mkdir -p "$(dirname "$root$1")"; touch "$root$1"; fi
+  mount --bind "$1" "$root$1"
+  shift
+done
+shift
+exec chroot "$root" "$@"
+"""
+
+
+def chrooted(root: Path, shared: list[Path], command: list[str]) -> list[str]:
+    """``command`` run in ``root`` with ``/proc``, ``/dev``, the X sockets and the ``shared`` folders and files
+    (sockets among them) bound in at the same paths."""
+    return ["unshare", "--mount", "--", "sh", "-c", _CHROOT, "sh", str(root), *map(str, shared), "--", *command]
+
+
+def orca_version(root: Path | None = None) -> str:
+    """What ``orca --version`` prints, of the host's Orca or the one in ``root``."""
+    command = ["orca", "--version"] if root is None else ["chroot", str(root), "orca", "--version"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    return done.stdout.strip().splitlines()[0] if done.stdout.strip() else "unknown"
+
+
 # --- the session --------------------------------------------------------------------------------------------------
 
 class Desktop:
     """Xvfb, a D-Bus session, PulseAudio, speech-dispatcher (behind the relay) and Orca, all private."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, orca_root: Path | None = None) -> None:
         self.folder = folder
+        self.orca_root = orca_root  # Orca from this root (Debian 13's), else the host's
         self.home = folder / "home"
         for sub in (".config", ".cache", ".local/share", "runtime"):
             (self.home / sub).mkdir(parents=True, exist_ok=True)
@@ -296,8 +386,15 @@ class Desktop:
         """Start Orca headless and wait until it has said that it is on; seconds it took."""
         env = dict(self.env(), GTK_MODULES="gail:atk-bridge")
         started = time.monotonic()
-        self.orca = subprocess.Popen([_SYSTEM_PYTHON, "-c", _ORCA_LINE_BUFFERED, shutil.which("orca") or "orca",
-                                      "--replace", f"--debug-file={self.orca_debug}"], env=env,
+        command = [_SYSTEM_PYTHON, "-c", _ORCA_LINE_BUFFERED, "/usr/bin/orca", "--replace",
+                   f"--debug-file={self.orca_debug}"]
+        if self.orca_root is not None:
+            shared = [self.folder]
+            bus = re.match(r"unix:path=([^,]+)", self.bus_address)
+            if bus:  # a bus socket in the file system (an abstract one needs no binding)
+                shared.append(Path(bus.group(1)))
+            command = chrooted(self.orca_root, shared, command)
+        self.orca = subprocess.Popen(command, env=env,
                                      stdin=subprocess.DEVNULL, stdout=(self.folder / "orca.out").open("wb"),
                                      stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
         if not wait_for(lambda: any("Screen reader on" in text for _, text in orca_speech(self.orca_debug)), 40,
