@@ -251,7 +251,10 @@ def run_app(desktop: Desktop, model: Path, mode: str, tokens: int, app_voice: Re
 
 def is_app_insert(text: str) -> bool:
     """An Orca debug line that reports one text insertion in the app (logged once per event)."""
-    return text.startswith("EVENT MANAGER: object:text-changed:insert for") and "Seeing Assistant]" in text
+    # Orca 43: "... in [application | Seeing Assistant]"; Orca 48: "... in Seeing Assistant (Qt 6.12.0) ...", and
+    # again with "has priority level: N" appended.
+    return text.startswith("EVENT MANAGER: object:text-changed:insert for") and (
+        "Seeing Assistant]" in text or " in Seeing Assistant (" in text) and "has priority level" not in text
 
 
 def normal(text: str) -> str:

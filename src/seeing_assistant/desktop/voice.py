@@ -10,9 +10,10 @@ sentence is ever said twice or by two voices at once:
   and would speak them over the app's voice;
 - answers spoken by the app's own voice, no screen reader: errors (and what the caller asks to be spoken) are said by
   the app; every status is announced, for braille displays and magnifiers;
-- no one, and statuses the app never says aloud (``is_quiet``): to the screen reader by the path it really speaks:
-  an AT-SPI announcement where it speaks them (Orca 46 and later), else speech-dispatcher, its own queue (Orca 43
-  ignores announcements); announced where no screen reader runs.
+- no one: to the screen reader by the path it really speaks: an AT-SPI announcement where it speaks them (Orca 46
+  and later), else speech-dispatcher, its own queue (Orca 43 ignores announcements); announced where none runs;
+- news the user did not ask for (the model loading) and "Listening" (``is_quiet``): shown and announced only, never
+  said by the app nor put before the screen reader's own speech in its queue.
 
 "Automatic" follows the screen reader: when one starts or stops while the app runs, the speaker changes with it, and
 the status bar says who speaks and why.
@@ -154,9 +155,13 @@ class Voice(QObject):
         """Show ``text`` in the status line, and let the user hear it once (see the module's rules).
 
         ``is_quiet``: never said aloud by the app (while the microphone listens, or news the user did not ask for),
-        only shown and told to the screen reader.
+        only shown and announced: never put into the screen reader's queue either, where a model's path read aloud at
+        start-up held Orca 43's own words back by 6 to 10 s.
         """
-        if is_quiet or self.speaking_now == routes.NO_ONE:
+        if is_quiet:
+            self.status.announce(text, is_error)
+            return
+        if self.speaking_now == routes.NO_ONE:
             self.tell_screen_reader(text, is_error)
             return
         reader_runs = self.route == routes.SCREEN_READER or self.screen_reader.is_running
