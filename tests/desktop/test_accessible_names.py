@@ -70,9 +70,12 @@ def test_no_accessible_name_or_description_has_a_mnemonic_marker_and_alt_letters
     # The mnemonic still takes the focus to the field: Alt+C to "Spee&ch recognition model:", Alt+R to "P&recision:".
     for key, name in ((Qt.Key.Key_C, "Speech recognition model:"), (Qt.Key.Key_R, "Precision:")):
         QTest.keyClick(dialog, key, Qt.KeyboardModifier.AltModifier)
-        field = spoken[name]
-        qtbot.waitUntil(lambda field=field: field.hasFocus() or field.isAncestorOf(dialog.focusWidget()),
-                        timeout=5000)
+        field: QWidget = spoken[name]
+
+        def reached(field: QWidget = field) -> bool:
+            return field.hasFocus() or field.isAncestorOf(dialog.focusWidget())
+
+        qtbot.waitUntil(reached, timeout=5000)
     dialog.reject()
 
     offer = ModelOffer("llava-hf/llava-1.5-7b-hf", lambda sentence, is_error: None, window)
