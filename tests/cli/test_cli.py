@@ -241,3 +241,17 @@ def test_read_text_of_a_picture_without_text_says_so(photo: Path, tmp_path: Path
     assert run.stdout.strip() == f"No text was found in {plain}."
     assert_one_error_line(run_cli(["describe", "--read-text", "-q", "What?", str(photo)], env), 2,
                           "--read-text reads the picture's text without the model, so it takes no question")
+
+
+def test_save_image_keeps_the_picture_sent_to_the_model_or_says_why_not(tmp_path: Path, photo: Path,
+                                                                       env: dict[str, str]) -> None:
+    saved = tmp_path / "kept.png"
+    run = run_cli(["describe", str(photo), "--read-text", "--save-image", str(saved)], env)
+    assert run.returncode == 0, run.stderr
+    with Image.open(saved) as kept, Image.open(photo) as original:
+        assert kept.size == original.size and kept.tobytes() == original.convert("RGB").tobytes()
+    wrong = run_cli(["describe", str(photo), "--read-text", "--save-image", str(tmp_path / "kept.jpg")], env)
+    assert_one_error_line(wrong, 2, "The picture is saved as PNG")
+    nowhere = run_cli(["describe", str(photo), "--read-text", "--save-image", str(tmp_path / "no" / "kept.png")], env)
+    assert_one_error_line(nowhere, 2, "The picture could not be saved")
+    assert not list(tmp_path.rglob("*.partial"))

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageChops
 from PySide6.QtCore import QMimeData, QPointF, QSize, Qt, QUrl
 from PySide6.QtGui import QAccessible, QColor, QDragEnterEvent, QDropEvent, QFont, QGuiApplication, QImage
 from PySide6.QtWidgets import (
@@ -649,3 +649,28 @@ def test_read_screen_text_reads_another_window_in_reading_order_without_the_mode
     question = engine.asked[0][1]
     assert question.startswith(grounding.HEADER) and question.endswith("\n\nWhat is the total?")
     assert "Total due: 48.50 EUR" in question
+
+
+def test_save_picture_keeps_the_picture_the_model_was_given_and_says_where(
+        make_window: Callable[..., MainWindow], tmp_path: Path, qtbot: QtBot) -> None:
+    window = make_window(ScriptedEngine(delay=0.01))
+    told: list[tuple[str, bool]] = []
+    window.status.changed.connect(lambda text, is_error: told.append((text, is_error)))
+    window.save_picture(str(tmp_path / "nothing.png"))
+    assert told[-1] == (messages.NO_PICTURE_TO_SAVE, True) and not (tmp_path / "nothing.png").exists()
+    window.capturer.path(str(picture(tmp_path)))
+    wait_done(qtbot, window)
+    saved = tmp_path / "saved.png"
+    window.save_picture(str(saved))
+    assert told[-1] == (messages.PICTURE_SAVED.format(path=saved), False)
+    image = window.image
+    assert image is not None
+    with Image.open(saved) as kept:
+        assert kept.size == image.image.size
+        assert ImageChops.difference(kept.convert("RGB"), image.image).getbbox() is None
+    window.save_picture(str(tmp_path / "picture.jpg"))  # PNG only: one sentence, nothing written
+    assert told[-1][1] and told[-1][0].startswith("The picture is saved as PNG")
+    assert not (tmp_path / "picture.jpg").exists()
+    window.save_picture(str(tmp_path / "missing" / "picture.png"))  # a folder that is not there
+    assert told[-1][1] and told[-1][0].startswith("The picture could not be saved")
+    assert window.save_button.accessibleName() == "Save picture" and "&" in window.save_button.text()

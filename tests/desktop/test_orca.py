@@ -32,7 +32,7 @@ from tests.support.speech_dispatcher import SINK
 MAIN_WINDOW = [("Describe screen", "button"), ("Describe window", "button"), ("Describe clipboard", "button"),
                ("Read screen text", "button"), ("Open image", "button"), ("Question:", "text"), ("Task:", "combo box"),
                ("Ask", "button"), ("Speak question", "button"), ("Conversation:", "read only text"),
-               ("Settings", "button")]
+               ("Settings", "button"), ("Save picture", "button")]
 # The Settings dialog's fields, each spoken by its label and then its role (Orca 48 says a combo box's value between
 # the two, and a spin box's value comes after). Answers come from this computer, so the server's fields are hidden
 # and never reached.
@@ -139,7 +139,7 @@ def test_orca_reads_each_control_once_by_its_label_and_stays_quiet_while_the_scr
         subprocess.run(["xdotool", "windowfocus", windows[-1]], env=app_env, check=True, timeout=10)
         assert quiet(desktop, 2.0), "Orca did not stop talking after the window was focused"
 
-        main = report["main_window"] = press(desktop, app_env, ["Tab"] * 14)
+        main = report["main_window"] = press(desktop, app_env, ["Tab"] * 15)
         opened = time.monotonic()
         settings = report["settings"] = press(desktop, app_env, ["ctrl+comma"], pause=3.0)  # the voices are listed
         settings += press(desktop, app_env, ["Tab"] * 28)  # every field, and round to the first again

@@ -6,6 +6,7 @@ import argparse
 import json
 import signal
 import sys
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,18 @@ def _read_image(args: argparse.Namespace) -> IntakeImage:
     if args.image == "-":
         return intake.read_stream(sys.stdin.buffer)
     return intake.load_path(args.image)
+
+
+def save_picture(image: IntakeImage, path: Path) -> None:
+    """Save the picture the model is given, as PNG, whole or not at all; BadInputError with one sentence."""
+    from seeing_assistant.core import intake
+
+    try:
+        intake.save_png(image, path)
+    except ValueError as error:
+        raise BadInputError(str(error)) from None
+    except OSError as error:
+        raise BadInputError(messages.SAVE_IMAGE_FAILED.format(path=path, reason=error.strerror or error)) from None
 
 
 def _open_speaker(args: argparse.Namespace) -> Speaker | None:
@@ -103,6 +116,8 @@ def run_describe(args: argparse.Namespace) -> int:
         raise BadInputError(messages.BAD_SCREEN_TEXT_TOKENS.format(value=args.screen_text_tokens))
     task = args.task or (tasks.SCREEN_TASK if args.screen else tasks.DEFAULT_TASK)
     image = _read_image(args)
+    if args.save_image:
+        save_picture(image, Path(args.save_image))
     spoken = _spoken_question(args)
     question = tasks.prompt_for(task, spoken or args.question)
     reads_text = args.read_text or (task == tasks.TEXT_TASK and not (spoken or args.question))

@@ -149,6 +149,8 @@ def build_parser(commands: Mapping[str, Command]) -> argparse.ArgumentParser:
     describe.add_argument("--screen-text-tokens", type=int, default=None, metavar="N",
                           help="the most tokens of the picture's text put before the first question (0: none; "
                                "default: what the model reads here in 2 seconds, up to 1024)")
+    describe.add_argument("--save-image", metavar="FILE.png",
+                          help="save the picture that is sent to the model (before the model's own resizing) as PNG")
     describe.add_argument("--json", action="store_true", help="print one JSON object with the answer and timings")
 
     command("app", "open the desktop app (also what running with no command, or with options only, does)",

@@ -1,4 +1,4 @@
-"""Screen capture with mss: the whole desktop or one monitor, as a PIL image."""
+"""Screen capture: the whole desktop or one monitor, as a PIL image (mss; on Wayland the desktop's portal)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import time
 
 from PIL import Image
 
-from seeing_assistant.core import messages
+from seeing_assistant.core import messages, portal
 from seeing_assistant.core.errors import CaptureError
 
 
@@ -24,9 +24,26 @@ class ScreenGrabber:
     """Grabs screenshots; monitor 0 is the whole desktop, 1 and up are single monitors."""
 
     def grab(self, monitor: int = 0) -> Image.Image:
-        """Capture ``monitor`` as an RGB image, or raise CaptureError with a sentence the user can act on."""
+        """Capture ``monitor`` as an RGB image, or raise CaptureError with a sentence the user can act on.
+
+        On Wayland through the desktop's screenshot portal (the whole screen); where no portal answers, through
+        XWayland with mss, and a grab that is one flat colour there is a failed capture, never "a blank screen".
+        """
         if not has_display():
             raise CaptureError(messages.NO_DISPLAY)
+        if portal.is_wayland_session():
+            try:
+                return portal.screenshot()
+            except portal.PortalUnavailable as unavailable:
+                if not os.environ.get("DISPLAY"):
+                    raise CaptureError(messages.SCREEN_CAPTURE_FAILED.format(reason=str(unavailable))) from None
+                image = self._grab_x11(monitor)
+                if is_flat(image):
+                    raise CaptureError(messages.WAYLAND_CAPTURE_FAILED.format(reason=str(unavailable))) from None
+                return image
+        return self._grab_x11(monitor)
+
+    def _grab_x11(self, monitor: int) -> Image.Image:
         import mss
         import mss.exception
 
@@ -44,6 +61,13 @@ class ScreenGrabber:
                     continue
                 raise CaptureError(messages.SCREEN_CAPTURE_FAILED.format(reason=reason)) from None
         return Image.frombytes("RGB", shot.size, shot.bgra, "raw", "BGRX")
+
+
+def is_flat(image: Image.Image) -> bool:
+    """Whether every pixel of ``image`` is the same colour (what XWayland gives for a screen of Wayland windows)."""
+    low_high = image.getextrema()
+    bands = low_high if isinstance(low_high[0], tuple) else (low_high,)
+    return all(low == high for low, high in bands)
 
 
 def _monitors() -> list[dict[str, int]]:

@@ -307,3 +307,15 @@ def _blank_colour(image: Image.Image) -> str | None:
         return None
     mean = tuple((low + high) / 2 for low, high in extrema)
     return min(_COLOURS, key=lambda name: sum((a - b) ** 2 for a, b in zip(_COLOURS[name], mean, strict=True)))
+
+
+def save_png(image: IntakeImage, path: Path) -> None:
+    """Save the picture a model is given (before its own resizing) as PNG, whole or not at all.
+
+    ValueError for a name that does not end in .png; OSError when it cannot be written (nothing is left behind).
+    """
+    from seeing_assistant.core import files
+
+    if path.suffix.lower() != ".png":
+        raise ValueError(messages.SAVE_IMAGE_NOT_PNG.format(path=path))
+    files.write_atomically(path, lambda out: image.image.save(out, format="PNG"))

@@ -73,6 +73,24 @@ NO_DISPLAY = (
 )
 # Translators: {reason} is the system's own explanation.
 SCREEN_CAPTURE_FAILED = "The screen could not be captured ({reason}): give an image file instead."
+# Translators: {path} is the file name the user gave to --save-image; {reason} a system message.
+SAVE_IMAGE_NOT_PNG = "The picture is saved as PNG: give a file name that ends in .png instead of {path}."
+SAVE_IMAGE_FAILED = "The picture could not be saved to {path} ({reason}): choose a folder you can write to."
+PICTURE_SAVED = "The picture was saved to {path}."
+NO_PICTURE_TO_SAVE = "There is no picture to save yet: capture or open an image first."
+# --- The screen on Wayland (xdg-desktop-portal) -------------------------------------------------------------------
+# Translators: {reason} is a short technical reason (a D-Bus error name or a system message).
+PORTAL_UNAVAILABLE = "the desktop's screenshot portal did not answer ({reason})"
+PORTAL_NO_ANSWER = ("The screen could not be captured: the desktop's screenshot portal gave no picture within "
+                    "{seconds} seconds. Try again, or give an image file instead.")
+PORTAL_REFUSED = ("The screen could not be captured: the desktop refused the screenshot (it was cancelled or not "
+                  "allowed). Allow screenshots for Seeing Assistant in the desktop's settings, or give an image file.")
+PORTAL_FAILED = ("The screen could not be captured: the desktop's screenshot portal failed. Try again, or give an "
+                 "image file instead.")
+# Translators: {reason} is PORTAL_UNAVAILABLE's phrase. Said instead of "the image is blank" on Wayland.
+WAYLAND_CAPTURE_FAILED = ("The screen could not be captured: on Wayland the picture came through XWayland, which "
+                          "sees no Wayland window, and was one flat colour ({reason}). Install xdg-desktop-portal "
+                          "and your desktop's portal (GNOME, KDE or wlr), or give an image file instead.")
 
 # --- Model ------------------------------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ import dataclasses
 import itertools
 import os
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
@@ -28,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from seeing_assistant import speech
-from seeing_assistant.core import actions, launcher, messages, servers, settings, tasks
+from seeing_assistant.core import actions, intake, launcher, messages, servers, settings, tasks
 from seeing_assistant.core.engine_settings import normalised
 from seeing_assistant.core.errors import ServerError
 from seeing_assistant.core.factories import load_engine, load_recognizer
@@ -158,6 +159,9 @@ class MainWindow(QMainWindow):
                                   lambda: self.answers.copy(), "Ctrl+Shift+C")
         self.settings_button = button("S&ettings...", "Settings", "Model, voice and capture settings",
                                       self.open_settings, "Ctrl+,")
+        self.save_button = button("Sa&ve picture...", "Save picture",
+                                  "Save the picture that was described, as the model was given it, as PNG",
+                                  lambda: self.save_picture(), "Ctrl+S")
         self.status = StatusLine()
         self.progress = make_progress()
 
@@ -186,7 +190,7 @@ class MainWindow(QMainWindow):
         middle.addLayout(conversation_column, 1)
         middle.addLayout(preview_column)
         bottom = QHBoxLayout()
-        for widget in (self.stop_button, self.new_button, self.copy_button, self.settings_button):
+        for widget in (self.stop_button, self.new_button, self.copy_button, self.settings_button, self.save_button):
             bottom.addWidget(widget)
         bottom.addStretch(1)
         central = QWidget()
@@ -201,7 +205,7 @@ class MainWindow(QMainWindow):
         order = (self.screen_button, self.window_button, self.clipboard_button, self.read_text_button,
                  self.open_button, self.question,
                  self.task, self.ask_button, self.speak_button, self.conversation, self.stop_button, self.new_button,
-                 self.copy_button, self.settings_button)
+                 self.copy_button, self.settings_button, self.save_button)
         for first, second in itertools.pairwise(order):
             QWidget.setTabOrder(first, second)
         self.resize(900, 600)
@@ -294,6 +298,29 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getOpenFileName(self, "Open image", os.path.expanduser("~"), IMAGE_FILTER)
         if path:
             self.capturer.path(path)
+
+    def save_picture(self, path: str | None = None) -> None:
+        """Save the conversation's picture, as the model was given it, as PNG (a dialog asks where, unless told)."""
+        image = self.image
+        if image is None:
+            self.voice.announce(messages.NO_PICTURE_TO_SAVE, is_error=True)
+            return
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Save picture", os.path.expanduser("~/picture.png"),
+                                                  "PNG images (*.png)")
+            if not path:
+                return
+            if not path.lower().endswith(".png"):
+                path += ".png"
+        try:
+            intake.save_png(image, Path(path))
+        except ValueError as error:
+            self.voice.announce(str(error), is_error=True)
+        except OSError as error:
+            self.voice.announce(messages.SAVE_IMAGE_FAILED.format(path=path, reason=error.strerror or error),
+                                is_error=True)
+        else:
+            self.voice.announce(messages.PICTURE_SAVED.format(path=path))
 
     def _on_load_failed(self, text: str) -> None:
         """A model that is not on this computer, at the first run: offer one for this computer, once."""

@@ -1,0 +1,109 @@
+"""The screen on Wayland, on a real compositor: headless sway 1.7 with xdg-desktop-portal 1.16 and its wlr backend
+(Debian 12's packages), run as an ordinary user.
+
+A known picture is shown full screen by a Wayland client (Qt's wayland platform); ``describe --screen --save-image
+--read-text`` run in that session must save exactly those pixels, taken through the Screenshot portal, and read the
+picture's text. The same screen grabbed by an X11 client through XWayland is pure black: with no portal to ask, that
+is said as a failed capture, never as "the image is blank".
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageChops, ImageDraw
+
+from tests.support.cli import SUPPORT
+from tests.support.screens import font
+from tests.support.sway_session import HEIGHT, WIDTH, SwaySession
+
+pytestmark = pytest.mark.display
+
+LINES = ["Invoice 2291 from Harbour Street Books", "Total due: 184.50 EUR by 12 January", "Pay now or Remind me later"]
+
+
+def known_picture(path: Path) -> Path:
+    """A screen-sized picture with text and colour, so that a wrong or shifted grab cannot pass."""
+    image = Image.new("RGB", (WIDTH, HEIGHT), (250, 250, 246))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, WIDTH, 60), fill=(30, 60, 140))
+    draw.rectangle((900, 500, 1200, 740), fill=(200, 40, 40))
+    for number, line in enumerate(LINES):
+        draw.text((80, 140 + number * 90), line, font=font(40), fill=(10, 10, 10))
+    image.save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def wayland() -> Iterator[SwaySession]:
+    with SwaySession() as session:
+        yield session
+
+
+@pytest.fixture(scope="module")
+def shown(wayland: SwaySession) -> Iterator[Path]:
+    picture = wayland.own(known_picture(wayland.folder / "known.png"))
+    python, needs = wayland.python()
+    env = wayland.client_env(QT_QPA_PLATFORM="wayland", **needs)
+    viewer = wayland.popen([*python, str(SUPPORT / "show_fullscreen.py"), str(picture)], env=env,
+                           stdout=subprocess.PIPE, stderr=(wayland.folder / "viewer.log").open("wb"))
+    try:
+        assert viewer.stdout is not None
+        line = viewer.stdout.readline()
+        assert line.startswith("shown"), (wayland.folder / "viewer.log").read_text() + wayland.logs()
+        yield picture
+    finally:
+        viewer.kill()
+        viewer.wait(10)
+
+
+def app_env(wayland: SwaySession, **extra: str) -> dict[str, str]:
+    config = wayland.folder / "config"
+    if not config.exists():
+        config.mkdir()
+        wayland.own(config)
+    _, needs = wayland.python()
+    return wayland.client_env(SEEING_ASSISTANT_CONFIG_DIR=str(config), SEEING_ASSISTANT_LOG_DIR=str(config),
+                              HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", QT_QPA_PLATFORM="offscreen",
+                              **needs, **extra)
+
+
+def app(wayland: SwaySession) -> list[str]:
+    """The app's command line, as the desktop's user runs it."""
+    python, _ = wayland.python()
+    return [*python, "-m", "seeing_assistant"]
+
+
+def test_describe_screen_saves_the_true_pixels_through_the_portal_and_reads_their_text(
+        wayland: SwaySession, shown: Path) -> None:
+    saved = wayland.folder / "saved.png"
+    done = wayland.run([*app(wayland), "describe", "--screen", "--save-image", str(saved), "--read-text", "--json"],
+                       env=app_env(wayland), timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:] + wayland.logs()
+    with Image.open(saved) as grabbed, Image.open(shown) as expected:
+        assert grabbed.size == expected.size == (WIDTH, HEIGHT)
+        difference = ImageChops.difference(grabbed.convert("RGB"), expected.convert("RGB"))
+        assert difference.getbbox() is None, f"the saved picture differs from the screen in {difference.getbbox()}"
+    answer = json.loads(done.stdout.strip().splitlines()[-1])["answer"]
+    for line in LINES:
+        assert line in answer, answer
+    assert not list(wayland.folder.glob("*.partial")), "a half-written picture was left behind"
+
+
+def test_an_xwayland_grab_with_no_portal_is_a_failed_capture_not_a_blank_screen(
+        wayland: SwaySession, shown: Path) -> None:
+    # No portal (the bus points nowhere) and no Wayland display: mss can only grab XWayland, which sees no Wayland
+    # window: one flat colour, said as a failed capture, with what to do.
+    env = app_env(wayland, DBUS_SESSION_BUS_ADDRESS="unix:path=/nonexistent/no-bus")
+    env.pop("WAYLAND_DISPLAY")
+    done = wayland.run([*app(wayland), "describe", "--screen", "--read-text"], env=env, timeout=120)
+    assert done.returncode != 0
+    said = done.stderr.strip().splitlines()
+    assert len(said) == 1, done.stderr
+    assert said[0].startswith("seeing-assistant: error: The screen could not be captured: on Wayland the picture "
+                              "came through XWayland"), said
+    assert "blank" not in said[0]
