@@ -114,3 +114,18 @@ def test_a_screen_that_cannot_be_reached_is_one_sentence_not_a_library_error(mon
             asked()
         assert str(caught.value).startswith("The screen could not be captured (Cannot connect to display")
         assert str(caught.value).endswith(": give an image file instead.")
+
+
+def test_the_sway_window_focused_last_that_is_not_ours_is_the_active_one() -> None:
+    # A tree as sway's GET_TREE gives it (trimmed): two windows side by side on workspace 1, the app's focused last.
+    def window(key: int, pid: int, x: int) -> dict[str, object]:
+        return {"id": key, "type": "con", "pid": pid, "rect": {"x": x, "y": 0, "width": 640, "height": 800},
+                "nodes": [], "floating_nodes": [], "focus": []}
+
+    workspace = {"id": 3, "type": "workspace", "nodes": [window(10, 111, 0), window(11, 222, 640)],
+                 "floating_nodes": [], "focus": [11, 10]}
+    tree = {"id": 1, "type": "root", "nodes": [{"id": 2, "type": "output", "nodes": [workspace], "focus": [3]}],
+            "focus": [2]}
+    assert capture.sway_focused_window(set(), tree) == (640, 0, 640, 800)
+    assert capture.sway_focused_window({222}, tree) == (0, 0, 640, 800)  # the app's own window does not count
+    assert capture.sway_focused_window({111, 222}, tree) is None

@@ -45,7 +45,8 @@ def wayland() -> Iterator[SwaySession]:
 
 
 @pytest.fixture(scope="module")
-def shown(wayland: SwaySession) -> Iterator[Path]:
+def viewer(wayland: SwaySession) -> Iterator[subprocess.Popen[str]]:
+    """A Wayland client showing the known picture full screen (its PID is the client's: setpriv and env exec it)."""
     picture = wayland.own(known_picture(wayland.folder / "known.png"))
     python, needs = wayland.python()
     env = wayland.client_env(QT_QPA_PLATFORM="wayland", **needs)
@@ -55,7 +56,7 @@ def shown(wayland: SwaySession) -> Iterator[Path]:
         assert viewer.stdout is not None
         line = viewer.stdout.readline()
         assert line.startswith("shown"), (wayland.folder / "viewer.log").read_text() + wayland.logs()
-        yield picture
+        yield viewer
     finally:
         viewer.kill()
         viewer.wait(10)
@@ -79,7 +80,8 @@ def app(wayland: SwaySession) -> list[str]:
 
 
 def test_describe_screen_saves_the_true_pixels_through_the_portal_and_reads_their_text(
-        wayland: SwaySession, shown: Path) -> None:
+        wayland: SwaySession, viewer: subprocess.Popen[str]) -> None:
+    shown = wayland.folder / "known.png"
     saved = wayland.folder / "saved.png"
     done = wayland.run([*app(wayland), "describe", "--screen", "--save-image", str(saved), "--read-text", "--json"],
                        env=app_env(wayland), timeout=180)
@@ -95,7 +97,7 @@ def test_describe_screen_saves_the_true_pixels_through_the_portal_and_reads_thei
 
 
 def test_an_xwayland_grab_with_no_portal_is_a_failed_capture_not_a_blank_screen(
-        wayland: SwaySession, shown: Path) -> None:
+        wayland: SwaySession, viewer: subprocess.Popen[str]) -> None:
     # No portal (the bus points nowhere) and no Wayland display: mss can only grab XWayland, which sees no Wayland
     # window: one flat colour, said as a failed capture, with what to do.
     env = app_env(wayland, DBUS_SESSION_BUS_ADDRESS="unix:path=/nonexistent/no-bus")
@@ -107,3 +109,21 @@ def test_an_xwayland_grab_with_no_portal_is_a_failed_capture_not_a_blank_screen(
     assert said[0].startswith("seeing-assistant: error: The screen could not be captured: on Wayland the picture "
                               "came through XWayland"), said
     assert "blank" not in said[0]
+
+
+ACTIVE_WINDOW = """
+import json, sys
+from seeing_assistant.core import capture
+viewer = int(sys.argv[1])
+print(json.dumps({"active": capture.active_window_rect(), "without_viewer": capture.sway_focused_window({viewer})}))
+"""
+
+
+def test_the_active_window_on_sway_is_the_focused_window_from_its_ipc(
+        wayland: SwaySession, viewer: subprocess.Popen[str]) -> None:
+    python, needs = wayland.python()
+    done = wayland.run([*python, "-c", ACTIVE_WINDOW, str(viewer.pid)], env=wayland.client_env(**needs), timeout=60)
+    assert done.returncode == 0, done.stderr[-1500:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["active"] == [0, 0, WIDTH, HEIGHT]  # the full-screen viewer, as sway lays it out
+    assert report["without_viewer"] is None  # its own window excluded, there is no other

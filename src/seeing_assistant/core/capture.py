@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
+import socket
+import struct
 import sys
 import time
+from typing import Any
 
 from PIL import Image
 
@@ -84,7 +88,13 @@ def _monitors() -> list[dict[str, int]]:
 
 
 def monitor_at(x: int, y: int) -> int:
-    """The mss monitor number (1 and up) that contains the physical pixel (x, y); 0 (all) when none does."""
+    """The mss monitor number (1 and up) that contains the physical pixel (x, y); 0 (all) when none does.
+
+    On Wayland always 0: the portal gives the screen as the compositor lays it out, and XWayland's monitors need not
+    match it.
+    """
+    if portal.is_wayland_session():
+        return 0
     for number, area in enumerate(_monitors()[1:], start=1):
         if area["left"] <= x < area["left"] + area["width"] and area["top"] <= y < area["top"] + area["height"]:
             return number
@@ -96,6 +106,8 @@ def desktop_origin(monitor: int = 0) -> tuple[int, int]:
 
     Monitor 0 is the whole desktop, whose corner is negative when a monitor sits left of or above the primary one.
     """
+    if portal.is_wayland_session():
+        return (0, 0)  # the portal's picture starts at the layout's origin
     monitors = _monitors()
     area = monitors[monitor] if 0 <= monitor < len(monitors) else monitors[0]
     return (int(area["left"]), int(area["top"]))
@@ -104,11 +116,14 @@ def desktop_origin(monitor: int = 0) -> tuple[int, int]:
 def active_window_rect(exclude: set[int] | None = None) -> tuple[int, int, int, int] | None:
     """The active window's (left, top, width, height) on the desktop, or None when the platform cannot tell.
 
-    X11: the window manager's _NET_ACTIVE_WINDOW, else the input focus; Windows: the foreground window.
-    ``exclude`` holds native window ids that do not count (the app's own window).
+    X11: the window manager's _NET_ACTIVE_WINDOW, else the input focus; Windows: the foreground window; sway (and
+    i3-compatible Wayland compositors): the focused window from its IPC, the last focused one not of this process.
+    ``exclude`` holds native window ids that do not count (the app's own window). Other Wayland desktops: None.
     """
     platform = sys.platform
     try:
+        if platform.startswith("linux") and portal.is_wayland_session():
+            return sway_focused_window({os.getpid()}) if os.environ.get("SWAYSOCK") else None
         if platform.startswith("linux") and os.environ.get("DISPLAY"):
             return _x11_active_window(exclude or set())
         if platform == "win32":
@@ -150,6 +165,55 @@ def _x11_active_window(exclude: set[int]) -> tuple[int, int, int, int] | None:
         return (int(corner.x), int(corner.y), int(geometry.width), int(geometry.height))
     finally:
         connection.close()
+
+
+SWAY_GET_TREE = 4  # the i3/sway IPC message type
+
+
+def sway_tree(path: str | None = None) -> dict[str, Any]:
+    """The layout tree of sway, from its IPC socket (``SWAYSOCK``): the i3 protocol's GET_TREE."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+        connection.settimeout(2.0)
+        connection.connect(path or os.environ["SWAYSOCK"])
+        connection.sendall(b"i3-ipc" + struct.pack("=II", 0, SWAY_GET_TREE))
+        header = _receive(connection, 14)
+        length, _kind = struct.unpack("=II", header[6:])
+        tree: dict[str, Any] = json.loads(_receive(connection, length))
+    return tree
+
+
+def _receive(connection: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = connection.recv(size - len(data))
+        if not chunk:
+            raise OSError("sway closed its IPC connection")
+        data += chunk
+    return data
+
+
+def sway_focused_window(exclude_pids: set[int], tree: dict[str, Any] | None = None) -> tuple[int, int, int, int] | None:
+    """The (left, top, width, height) of the window focused last in sway's tree whose process is not excluded."""
+    for node in _in_focus_order(tree or sway_tree()):
+        if node.get("pid") in exclude_pids:
+            continue
+        rect = node.get("rect", {})
+        if rect.get("width", 0) >= 8 and rect.get("height", 0) >= 8:
+            return (int(rect["x"]), int(rect["y"]), int(rect["width"]), int(rect["height"]))
+    return None
+
+
+def _in_focus_order(node: dict[str, Any]) -> list[dict[str, Any]]:
+    """The tree's windows (nodes with a process), each container's children taken in its focus order."""
+    children = {child["id"]: child for child in [*node.get("nodes", []), *node.get("floating_nodes", [])]}
+    ordered = [children[key] for key in node.get("focus", []) if key in children]
+    ordered += [child for key, child in children.items() if key not in node.get("focus", [])]
+    found: list[dict[str, Any]] = []
+    if node.get("pid") and node.get("type") in ("con", "floating_con"):
+        found.append(node)
+    for child in ordered:
+        found += _in_focus_order(child)
+    return found
 
 
 def _windows_foreground_window(exclude: set[int]) -> tuple[int, int, int, int] | None:
