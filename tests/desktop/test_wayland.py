@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -127,3 +128,39 @@ def test_the_active_window_on_sway_is_the_focused_window_from_its_ipc(
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["active"] == [0, 0, WIDTH, HEIGHT]  # the full-screen viewer, as sway lays it out
     assert report["without_viewer"] is None  # its own window excluded, there is no other
+
+
+INSTALL_SHORTCUTS = """
+import sys
+from seeing_assistant.core import shortcuts
+for sentence in shortcuts.install([sys.argv[1]]).sentences:
+    print(sentence)
+"""
+
+
+def test_shortcuts_written_into_sway_run_trigger_when_the_chord_is_pressed(
+        wayland: SwaySession, viewer: subprocess.Popen[str]) -> None:
+    # The chord is pressed through sway's own mechanism (a virtual keyboard, wtype): sway runs the bound command,
+    # here a stand-in for the app's command that writes down its arguments.
+    ran = wayland.folder / "ran.txt"
+    ran.touch()
+    wayland.own(ran)
+    stand_in = wayland.folder / "stand-in"
+    stand_in.write_text(f'#!/bin/sh\necho "$@" >> {ran}\n')
+    stand_in.chmod(0o755)
+    config = wayland.home / ".config"  # the session's XDG_CONFIG_HOME: sway reads its config there
+    python, needs = wayland.python()
+    env = wayland.client_env(**needs)
+    done = wayland.run([*python, "-c", INSTALL_SHORTCUTS, str(stand_in)], env=env, timeout=60)
+    assert done.returncode == 0, done.stderr[-1500:]
+    said = done.stdout.strip().splitlines()
+    assert said == ["7 shortcuts were added to sway; each runs 'seeing-assistant trigger ACTION'."], said  # reloaded
+    assert "output HEADLESS-1 resolution" in (config / "sway" / "config").read_text()  # the user's own lines kept
+    time.sleep(1.0)  # sway reloads after it has answered the reload command
+    pressed = wayland.run(["wtype", "-M", "ctrl", "-M", "alt", "-M", "shift", "t", "-m", "shift", "-m", "alt", "-m",
+                           "ctrl"], env=wayland.client_env(), timeout=30)
+    assert pressed.returncode == 0, pressed.stderr
+    deadline = time.monotonic() + 10
+    while not ran.read_text().strip() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert ran.read_text().split("\n")[0] == "trigger read-text"

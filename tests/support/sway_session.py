@@ -36,7 +36,7 @@ set -u
 export WLR_BACKENDS=headless WLR_RENDERER=pixman WLR_LIBINPUT_NO_DEVICES=1 XDG_SESSION_TYPE=wayland \
   XDG_CURRENT_DESKTOP=sway
 cd "$HOME"
-sway -c "$FOLDER/sway.conf" > "$FOLDER/sway.log" 2>&1 &
+sway > "$FOLDER/sway.log" 2>&1 &  # the user's config: $XDG_CONFIG_HOME/sway/config
 for _ in $(seq 200); do [ -S "$XDG_RUNTIME_DIR/wayland-1" ] && break; sleep 0.05; done
 export WAYLAND_DISPLAY=wayland-1
 export SWAYSOCK="$(ls "$XDG_RUNTIME_DIR"/sway-ipc.*.sock | head -n 1)"
@@ -92,6 +92,7 @@ class SwaySession:
     def base_env(self) -> dict[str, str]:
         """The environment every process of this desktop starts from (nothing of the caller's session)."""
         return {"HOME": str(self.home), "PATH": "/usr/local/bin:/usr/bin:/bin", "XDG_RUNTIME_DIR": str(self.runtime),
+                "XDG_CONFIG_HOME": str(self.home / ".config"),
                 "LANG": "C.UTF-8", "FOLDER": str(self.folder), "USER": self._user.pw_name if self._user else
                 os.environ.get("USER", "")}
 
@@ -109,9 +110,11 @@ class SwaySession:
         for folder in (self.runtime, self.home):
             folder.mkdir(parents=True)
         self.runtime.chmod(0o700)
-        (self.folder / "sway.conf").write_text(_CONFIG)
+        config = self.home / ".config" / "sway" / "config"
+        config.parent.mkdir(parents=True)
+        config.write_text(_CONFIG)
         if self._user is not None:
-            for path in (self.folder, self.runtime, self.home, self.folder / "sway.conf"):
+            for path in (self.folder, self.runtime, self.home, self.home / ".config", config.parent, config):
                 os.chown(path, self._user.pw_uid, self._user.pw_gid)
         self._process = subprocess.Popen(
             [*self._as_user(), "env", "-i", *(f"{key}={value}" for key, value in self.base_env().items()),

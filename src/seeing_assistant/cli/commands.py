@@ -332,15 +332,20 @@ def run_download(args: argparse.Namespace) -> int:
 
 def run_install_desktop(args: argparse.Namespace) -> int:
     """``install-desktop``: the launcher, its metadata and the icon for this user (``--uninstall`` removes them)."""
-    from seeing_assistant.core import launcher
+    from seeing_assistant.core import launcher, shortcuts
     from seeing_assistant.desktop import integration
 
     if args.uninstall:
         removed = integration.uninstall()
         print(messages.DESKTOP_UNINSTALLED.format(count=len(removed), folder=launcher.data_home()))
+        for sentence in shortcuts.uninstall().sentences:
+            print(sentence)
         return EXIT_OK
     written = integration.install(launcher.command())
     print(messages.DESKTOP_INSTALLED.format(count=len(written), folder=launcher.data_home()))
+    if args.shortcuts:
+        for sentence in shortcuts.install(launcher.command()).sentences:
+            print(sentence)
     return EXIT_OK
 
 

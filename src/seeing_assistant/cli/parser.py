@@ -180,7 +180,10 @@ def build_parser(commands: Mapping[str, Command]) -> argparse.ArgumentParser:
 
     desktop = command("install-desktop", "put Seeing Assistant in this user's applications menu (Linux): the "
                       "launcher, its metadata and icon")
-    desktop.add_argument("--uninstall", action="store_true", help="remove them again")
+    desktop.add_argument("--shortcuts", action="store_true",
+                         help="also add the desktop's own global shortcuts for the app's actions (sway; on Wayland "
+                              "the app's hotkeys cannot reach other windows)")
+    desktop.add_argument("--uninstall", action="store_true", help="remove them again (the shortcuts too)")
 
     command("doctor", "check this computer: versions, accelerators, the model on disk",
             _model_options(for_this_run=False), _asr_options(" to check"))

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import os
-import socket
-import struct
 import sys
 import time
 from typing import Any
 
 from PIL import Image
 
-from seeing_assistant.core import messages, portal
+from seeing_assistant.core import messages, portal, sway_ipc
 from seeing_assistant.core.errors import CaptureError
 
 
@@ -167,34 +164,9 @@ def _x11_active_window(exclude: set[int]) -> tuple[int, int, int, int] | None:
         connection.close()
 
 
-SWAY_GET_TREE = 4  # the i3/sway IPC message type
-
-
-def sway_tree(path: str | None = None) -> dict[str, Any]:
-    """The layout tree of sway, from its IPC socket (``SWAYSOCK``): the i3 protocol's GET_TREE."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
-        connection.settimeout(2.0)
-        connection.connect(path or os.environ["SWAYSOCK"])
-        connection.sendall(b"i3-ipc" + struct.pack("=II", 0, SWAY_GET_TREE))
-        header = _receive(connection, 14)
-        length, _kind = struct.unpack("=II", header[6:])
-        tree: dict[str, Any] = json.loads(_receive(connection, length))
-    return tree
-
-
-def _receive(connection: socket.socket, size: int) -> bytes:
-    data = b""
-    while len(data) < size:
-        chunk = connection.recv(size - len(data))
-        if not chunk:
-            raise OSError("sway closed its IPC connection")
-        data += chunk
-    return data
-
-
 def sway_focused_window(exclude_pids: set[int], tree: dict[str, Any] | None = None) -> tuple[int, int, int, int] | None:
     """The (left, top, width, height) of the window focused last in sway's tree whose process is not excluded."""
-    for node in _in_focus_order(tree or sway_tree()):
+    for node in _in_focus_order(tree or sway_ipc.request(sway_ipc.GET_TREE)):
         if node.get("pid") in exclude_pids:
             continue
         rect = node.get("rect", {})

@@ -78,6 +78,15 @@ SAVE_IMAGE_NOT_PNG = "The picture is saved as PNG: give a file name that ends in
 SAVE_IMAGE_FAILED = "The picture could not be saved to {path} ({reason}): choose a folder you can write to."
 PICTURE_SAVED = "The picture was saved to {path}."
 NO_PICTURE_TO_SAVE = "There is no picture to save yet: capture or open an image first."
+# --- The desktop's own shortcuts (install-desktop --shortcuts) -----------------------------------------------------
+# Translators: {chord} is a key chord such as Ctrl+Alt+Shift+S; {action} an action id such as describe-screen.
+SHORTCUT_CLASH = "{chord} is bound already in your sway config, so {action} was left without a shortcut."
+# Translators: {count} is how many shortcuts were written; {desktop} the desktop's name (sway).
+SHORTCUTS_INSTALLED = "{count} shortcuts were added to {desktop}; each runs 'seeing-assistant trigger ACTION'."
+SHORTCUTS_NOT_HERE = ("Shortcuts cannot be added to {desktop} by the app yet: bind 'seeing-assistant trigger "
+                      "describe-screen' (and the other actions) in its keyboard settings by hand.")
+THIS_DESKTOP = "this desktop"
+SWAY_NOT_RELOADED = "sway did not reload its config ({reason}): run 'swaymsg reload' to use the new shortcuts."
 # --- The screen on Wayland (xdg-desktop-portal) -------------------------------------------------------------------
 # Translators: {reason} is a short technical reason (a D-Bus error name or a system message).
 PORTAL_UNAVAILABLE = "the desktop's screenshot portal did not answer ({reason})"
