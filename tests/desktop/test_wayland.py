@@ -10,6 +10,8 @@ is said as a failed capture, never as "the image is blank".
 from __future__ import annotations
 
 import json
+import shlex
+import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -164,3 +166,55 @@ def test_shortcuts_written_into_sway_run_trigger_when_the_chord_is_pressed(
     while not ran.read_text().strip() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert ran.read_text().split("\n")[0] == "trigger read-text"
+
+
+def test_the_app_as_a_wayland_client_reads_the_screen_when_its_sway_shortcut_is_pressed(
+        wayland: SwaySession, viewer: subprocess.Popen[str], tiny_model: Path) -> None:
+    # The whole chain a sway user has: the app a Wayland client (Qt's wayland platform), its shortcut bound by
+    # install-desktop --shortcuts, the chord pressed on a (virtual) keyboard, sway running `trigger read-text`, the
+    # single instance taking it, the portal's picture read, and the text in the Conversation, read through AT-SPI.
+    model = wayland.folder / "tiny-llava"
+    shutil.copytree(tiny_model, model)
+    config = wayland.folder / "app-config"
+    config.mkdir()
+    (config / "settings.json").write_text(json.dumps({"model": str(model), "spoken_by": "none", "max_new_tokens": 4,
+                                                      "hide_window_when_capturing": False}))
+    for path in [model, *model.rglob("*"), config, config / "settings.json"]:
+        wayland.own(path)
+    python, needs = wayland.python()
+    env = wayland.client_env(QT_QPA_PLATFORM="wayland", SEEING_ASSISTANT_CONFIG_DIR=str(config),
+                             SEEING_ASSISTANT_LOG_DIR=str(config), SEEING_ASSISTANT_REPORT_STARTUP="1",
+                             QT_LINUX_ACCESSIBILITY_ALWAYS_ON="1", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
+                             **needs)
+    app_log = (wayland.folder / "app.log").open("wb")
+    application = wayland.popen([*python, "-m", "seeing_assistant", "app"], env=env, stdout=subprocess.PIPE,
+                                stderr=app_log)
+    try:
+        assert application.stdout is not None
+        assert application.stdout.readline().startswith("window shown"), (wayland.folder / "app.log").read_text()
+        # The bound command as sway runs it: sway's environment has no PYTHONPATH, so a small launcher gives it.
+        launcher = wayland.folder / "seeing-assistant"
+        exports = "".join(f"{key}={shlex.quote(value)} " for key, value in env.items()
+                          if key in ("PYTHONPATH", "SEEING_ASSISTANT_CONFIG_DIR", "SEEING_ASSISTANT_LOG_DIR"))
+        launcher.write_text(f'#!/bin/sh\nexec env {exports}{shlex.join(python)} -m seeing_assistant "$@"\n')
+        launcher.chmod(0o755)
+        done = wayland.run([*python, "-c", INSTALL_SHORTCUTS, str(launcher)], env=wayland.client_env(**needs))
+        assert done.returncode == 0, done.stderr[-1500:]
+        time.sleep(1.0)
+        pressed = wayland.run(["wtype", "-M", "ctrl", "-M", "alt", "-M", "shift", "t", "-m", "shift", "-m", "alt",
+                               "-m", "ctrl"], env=wayland.client_env(), timeout=30)
+        assert pressed.returncode == 0, pressed.stderr
+        read = wayland.run(["/usr/bin/python3", str(SUPPORT / "atspi_conversation.py"), LINES[0], "60"],
+                           env=wayland.client_env(), timeout=90)
+        report = json.loads(read.stdout.strip().splitlines()[-1]) if read.stdout.strip() else {}
+        assert report.get("found"), f"{read.stderr[-800:]} {report} {(wayland.folder / 'app.log').read_text()[-1500:]}"
+        assert {"Describe screen", "Read screen text", "Save picture"} <= set(report["names"])
+        for line in LINES:
+            assert line in report["conversation"]
+    finally:
+        application.terminate()
+        try:
+            application.wait(10)
+        except subprocess.TimeoutExpired:
+            application.kill()
+            application.wait(10)
