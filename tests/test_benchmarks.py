@@ -109,3 +109,10 @@ def test_stop_benchmark_presses_stop_in_each_stage_of_both_models(tmp_path: Path
     # Tiny models run each stage in milliseconds, so a Stop may land in the next one; some must land where meant.
     assert report["stop_ms"] or report["stop_ms_small"]
     assert stdout.startswith("| stage | tiny LLaVA | tiny SmolVLM |")
+
+
+def test_wayland_benchmark_times_the_portal_against_xwayland(tmp_path: Path) -> None:
+    _, report = run_benchmark("wayland", "--runs", "2", out=tmp_path / "wayland.json", timeout=240)
+    assert report["portal"]["true_picture"] and not report["portal"]["one_flat_colour"]
+    assert report["xwayland_mss"]["one_flat_colour"] and not report["xwayland_mss"]["true_picture"]
+    assert report["portal"]["median_s"] > 0 and report["portal_over_mss"] is not None
