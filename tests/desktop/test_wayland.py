@@ -168,21 +168,24 @@ def test_shortcuts_written_into_sway_run_trigger_when_the_chord_is_pressed(
     assert ran.read_text().split("\n")[0] == "trigger read-text"
 
 
+@pytest.mark.parametrize("platform", ["wayland", "xcb"], ids=["wayland-client", "under-xwayland"])
 def test_the_app_as_a_wayland_client_reads_the_screen_when_its_sway_shortcut_is_pressed(
-        wayland: SwaySession, viewer: subprocess.Popen[str], tiny_model: Path) -> None:
-    # The whole chain a sway user has: the app a Wayland client (Qt's wayland platform), its shortcut bound by
-    # install-desktop --shortcuts, the chord pressed on a (virtual) keyboard, sway running `trigger read-text`, the
-    # single instance taking it, the portal's picture read, and the text in the Conversation, read through AT-SPI.
+        wayland: SwaySession, viewer: subprocess.Popen[str], tiny_model: Path, platform: str) -> None:
+    # The whole chain a sway user has: the app a Wayland client (Qt's wayland platform) or an X11 one under XWayland,
+    # its shortcut bound by install-desktop --shortcuts, the chord pressed on a (virtual) keyboard, sway running
+    # `trigger read-text`, the single instance taking it, the portal's picture read, and the text in the
+    # Conversation, read through AT-SPI.
     model = wayland.folder / "tiny-llava"
-    shutil.copytree(tiny_model, model)
-    config = wayland.folder / "app-config"
+    if not model.exists():
+        shutil.copytree(tiny_model, model)
+    config = wayland.folder / f"app-config-{platform}"
     config.mkdir()
     (config / "settings.json").write_text(json.dumps({"model": str(model), "spoken_by": "none", "max_new_tokens": 4,
                                                       "hide_window_when_capturing": False}))
     for path in [model, *model.rglob("*"), config, config / "settings.json"]:
         wayland.own(path)
     python, needs = wayland.python()
-    env = wayland.client_env(QT_QPA_PLATFORM="wayland", SEEING_ASSISTANT_CONFIG_DIR=str(config),
+    env = wayland.client_env(QT_QPA_PLATFORM=platform, SEEING_ASSISTANT_CONFIG_DIR=str(config),
                              SEEING_ASSISTANT_LOG_DIR=str(config), SEEING_ASSISTANT_REPORT_STARTUP="1",
                              QT_LINUX_ACCESSIBILITY_ALWAYS_ON="1", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
                              **needs)
@@ -193,7 +196,7 @@ def test_the_app_as_a_wayland_client_reads_the_screen_when_its_sway_shortcut_is_
         assert application.stdout is not None
         assert application.stdout.readline().startswith("window shown"), (wayland.folder / "app.log").read_text()
         # The bound command as sway runs it: sway's environment has no PYTHONPATH, so a small launcher gives it.
-        launcher = wayland.folder / "seeing-assistant"
+        launcher = wayland.folder / f"seeing-assistant-{platform}"
         exports = "".join(f"{key}={shlex.quote(value)} " for key, value in env.items()
                           if key in ("PYTHONPATH", "SEEING_ASSISTANT_CONFIG_DIR", "SEEING_ASSISTANT_LOG_DIR"))
         launcher.write_text(f'#!/bin/sh\nexec env {exports}{shlex.join(python)} -m seeing_assistant "$@"\n')
