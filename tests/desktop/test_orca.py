@@ -175,13 +175,16 @@ def test_orca_reads_each_control_once_by_its_label_and_stays_quiet_while_the_scr
         report["two_voices_s"] = round(total(intersect(loud_intervals(own_voice, asked, over),
                                                        loud_intervals(reader_voice, asked, over))), 3)
 
-        # Orca quits; the app follows within a bus signal, and Repeat says the answer again in its own voice.
+        # Orca quits; the app follows within a bus signal (it lets go of speech-dispatcher: its connection says
+        # QUIT), and Repeat says the answer again in its own voice.
+        quit_at = time.monotonic()
         stop_process(desktop.orca, grace=3)
-        time.sleep(1.5)
+        assert wait_for(lambda: any(entry["kind"] == "command" and entry["text"].upper() == "QUIT"
+                                    and "seeing-assistant" in entry["client"] and entry["t"] > quit_at
+                                    for entry in relay.entries()), 15, step=0.1), "the app did not follow Orca"
         gone = time.monotonic()
         subprocess.run([str(COMMAND), "trigger", "repeat"], env=app_env, check=True, timeout=30)
-        own_voice.first_loud(gone, timeout=15)
-        time.sleep(1.0)
+        wait_for(lambda: own_voice.loud_seconds(gone, time.monotonic()) > 0.3, 15, step=0.1)
         report["after_orca_quit"] = {"own_voice_s": own_voice.loud_seconds(gone, time.monotonic()),
                                      "through_speech_dispatcher": [entry["text"] for entry in app_said(gone)]}
     finally:

@@ -46,6 +46,15 @@ def speaking(window: MainWindow) -> speech.Speaker:
     return speaker.current if isinstance(speaker, speech.FailoverSpeaker) else speaker
 
 
+def app_voice_window(qtbot: QtBot, spoken: speech.Speaker) -> MainWindow:
+    """A shown window whose answers the app's own voice speaks, through ``spoken``."""
+    window = MainWindow(settings.Settings(spoken_by="app", hide_window_when_capturing=False),
+                        factory=lambda _: ScriptedEngine(), speaker=spoken, save_settings=False)
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
 def announced_statuses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """What goes out as AT-SPI announcements (what Orca 46 and later would speak itself)."""
     heard: list[str] = []
@@ -94,10 +103,7 @@ def test_with_the_apps_voice_an_error_is_said_once_while_a_screen_reader_runs(
         qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, orca: subprocess.Popen[bytes]) -> None:
     announced = announced_statuses(monkeypatch)
     spoken = speech.SilentSpeaker()
-    window = MainWindow(settings.Settings(spoken_by="app", hide_window_when_capturing=False),
-                        factory=lambda _: ScriptedEngine(), speaker=spoken, save_settings=False)
-    qtbot.addWidget(window)
-    window.show()
+    window = app_voice_window(qtbot, spoken)
     assert window.voice.screen_reader.is_running
     window.ask()  # no image yet: an error
     assert spoken.sentences[-1] == messages.NO_IMAGE_YET
@@ -111,10 +117,7 @@ def test_with_the_apps_voice_every_status_is_said_by_it_and_none_announced_while
     # Orca 46 and later speak announcements: "Answer complete." announced would be said over the app's voice.
     announced = announced_statuses(monkeypatch)
     spoken = speech.SilentSpeaker()
-    window = MainWindow(settings.Settings(spoken_by="app", hide_window_when_capturing=False),
-                        factory=lambda _: ScriptedEngine(), speaker=spoken, save_settings=False)
-    qtbot.addWidget(window)
-    window.show()
+    window = app_voice_window(qtbot, spoken)
     assert window.voice.screen_reader.is_running
     qtbot.waitUntil(lambda: window.status.text().startswith("Model ready"), timeout=10000)
     announced.clear()  # news the app never says aloud (the model loading) goes to the screen reader: not this
@@ -156,10 +159,7 @@ def test_with_answers_not_spoken_statuses_reach_orca_43_through_its_queue_and_ne
 def test_without_a_screen_reader_the_same_error_is_also_announced(qtbot: QtBot,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     announced = announced_statuses(monkeypatch)
-    window = MainWindow(settings.Settings(spoken_by="app", hide_window_when_capturing=False),
-                        factory=lambda _: ScriptedEngine(), speaker=speech.SilentSpeaker(), save_settings=False)
-    qtbot.addWidget(window)
-    window.show()
+    window = app_voice_window(qtbot, speech.SilentSpeaker())
     assert not window.voice.screen_reader.is_running
     window.ask()
     assert messages.NO_IMAGE_YET in announced  # braille and magnifier users still get it

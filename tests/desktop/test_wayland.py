@@ -21,6 +21,7 @@ import pytest
 from PIL import Image, ImageChops, ImageDraw
 
 from tests.support.cli import SUPPORT
+from tests.support.polling import wait_for
 from tests.support.screens import font
 from tests.support.sway_session import HEIGHT, WIDTH, SwaySession
 
@@ -132,6 +133,21 @@ def test_the_active_window_on_sway_is_the_focused_window_from_its_ipc(
     assert report["without_viewer"] is None  # its own window excluded, there is no other
 
 
+def press_read_text_until(wayland: SwaySession, ran: Path, timeout: float = 20.0) -> bool:
+    """Press Ctrl+Alt+Shift+T on a virtual keyboard (wtype) until the bound command has written to ``ran``.
+
+    sway applies a reload after it has answered the reload command, so a first press may come before the binding.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pressed = wayland.run(["wtype", "-M", "ctrl", "-M", "alt", "-M", "shift", "t", "-m", "shift", "-m", "alt",
+                               "-m", "ctrl"], env=wayland.client_env(), timeout=30)
+        assert pressed.returncode == 0, pressed.stderr
+        if wait_for(lambda: bool(ran.read_text().strip()), 1.0):
+            return True
+    return False
+
+
 INSTALL_SHORTCUTS = """
 import sys
 from seeing_assistant.core import shortcuts
@@ -158,13 +174,7 @@ def test_shortcuts_written_into_sway_run_trigger_when_the_chord_is_pressed(
     said = done.stdout.strip().splitlines()
     assert said == ["7 shortcuts were added to sway; each runs 'seeing-assistant trigger ACTION'."], said  # reloaded
     assert "output HEADLESS-1 resolution" in (config / "sway" / "config").read_text()  # the user's own lines kept
-    time.sleep(1.0)  # sway reloads after it has answered the reload command
-    pressed = wayland.run(["wtype", "-M", "ctrl", "-M", "alt", "-M", "shift", "t", "-m", "shift", "-m", "alt", "-m",
-                           "ctrl"], env=wayland.client_env(), timeout=30)
-    assert pressed.returncode == 0, pressed.stderr
-    deadline = time.monotonic() + 10
-    while not ran.read_text().strip() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    assert press_read_text_until(wayland, ran), "sway never ran the bound command"
     assert ran.read_text().split("\n")[0] == "trigger read-text"
 
 
@@ -199,14 +209,15 @@ def test_the_app_as_a_wayland_client_reads_the_screen_when_its_sway_shortcut_is_
         launcher = wayland.folder / f"seeing-assistant-{platform}"
         exports = "".join(f"{key}={shlex.quote(value)} " for key, value in env.items()
                           if key in ("PYTHONPATH", "SEEING_ASSISTANT_CONFIG_DIR", "SEEING_ASSISTANT_LOG_DIR"))
-        launcher.write_text(f'#!/bin/sh\nexec env {exports}{shlex.join(python)} -m seeing_assistant "$@"\n')
+        ran = wayland.folder / f"ran-{platform}.txt"  # written as sway runs the launcher, before it starts trigger
+        ran.touch()
+        wayland.own(ran)
+        launcher.write_text(f'#!/bin/sh\necho "$@" >> {ran}\n'
+                            f'exec env {exports}{shlex.join(python)} -m seeing_assistant "$@"\n')
         launcher.chmod(0o755)
         done = wayland.run([*python, "-c", INSTALL_SHORTCUTS, str(launcher)], env=wayland.client_env(**needs))
         assert done.returncode == 0, done.stderr[-1500:]
-        time.sleep(1.0)
-        pressed = wayland.run(["wtype", "-M", "ctrl", "-M", "alt", "-M", "shift", "t", "-m", "shift", "-m", "alt",
-                               "-m", "ctrl"], env=wayland.client_env(), timeout=30)
-        assert pressed.returncode == 0, pressed.stderr
+        assert press_read_text_until(wayland, ran), "sway never ran the bound command"
         read = wayland.run(["/usr/bin/python3", str(SUPPORT / "atspi_conversation.py"), LINES[0], "60"],
                            env=wayland.client_env(), timeout=90)
         report = json.loads(read.stdout.strip().splitlines()[-1]) if read.stdout.strip() else {}
@@ -221,3 +232,4 @@ def test_the_app_as_a_wayland_client_reads_the_screen_when_its_sway_shortcut_is_
         except subprocess.TimeoutExpired:
             application.kill()
             application.wait(10)
+        app_log.close()

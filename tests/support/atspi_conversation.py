@@ -7,22 +7,10 @@ Prints {"found": bool, "names": [...], "conversation": "..."}: the names of the 
 import json
 import sys
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pyatspi
-
-APP_NAME = "Seeing Assistant"
-
-
-def walk(node: Any, depth: int = 0) -> Iterator[Any]:
-    yield node
-    if depth > 40:
-        return
-    for index in range(node.childCount):
-        child = node.getChildAtIndex(index)
-        if child is not None:
-            yield from walk(child, depth + 1)
+from atspi_walk import APP_NAME, walk  # beside this script: Debian's python3 puts its folder first on sys.path
 
 
 def main() -> int:

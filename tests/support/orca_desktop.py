@@ -124,7 +124,8 @@ class SsipRelay:
                         data = []
                     elif upper.startswith("SET SELF CLIENT_NAME"):
                         state["client"] = word[-1]
-                    elif upper.startswith(("CANCEL", "STOP", "SET SELF PRIORITY", "CHAR", "KEY", "SOUND_ICON")):
+                    elif upper.startswith(("CANCEL", "STOP", "SET SELF PRIORITY", "CHAR", "KEY", "SOUND_ICON",
+                                           "QUIT")):
                         self._note(conn=state["id"], client=state["client"], kind="command", text=line)
                 target.sendall(chunk)
         except OSError:

@@ -9,8 +9,9 @@ file the portal wrote for us (``file://`` URI), which is read and then removed: 
 Measured on headless sway 1.7 with xdg-desktop-portal 1.16 and xdg-desktop-portal-wlr 0.7: see the README. GNOME and
 KDE may show a permission dialog the first time; :data:`PERMISSION_TIMEOUT_S` leaves the user time to answer it.
 
-jeepney (pure Python, blocking) is the D-Bus client, on the caller's thread: core stays free of Qt, and the window
-calls it from its capture thread.
+jeepney (pure Python, blocking) is the D-Bus client, on the caller's thread, so that core stays free of Qt. The
+window still calls it on its own thread (the capture is not on a thread of its own yet): a desktop that shows a
+permission dialog holds the window until it is answered.
 """
 
 from __future__ import annotations

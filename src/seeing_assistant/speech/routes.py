@@ -80,9 +80,7 @@ def open_screen_reader_queue() -> Speaker:
 def _screen_reader_speaker() -> Speaker:
     platform: str = sys.platform
     if platform.startswith("linux"):
-        from seeing_assistant.speech.speech_dispatcher import ScreenReaderSpeaker
-
-        return ScreenReaderSpeaker()
+        return open_screen_reader_queue()
     from seeing_assistant.speech.accessible_output import AccessibleOutputSpeaker
 
     return AccessibleOutputSpeaker()
